@@ -7,6 +7,10 @@ namespace ug::cli {
 
 void register_all(CLI::App& app);
 
-void register_info(CLI::App& app);
+void register_info(CLI::App& app);             // info.cpp
+void register_make_test_model(CLI::App& app);  // make_test_model.cpp
+void register_tokenize(CLI::App& app);         // tokenize.cpp
+void register_run(CLI::App& app);              // run.cpp
+void register_chat(CLI::App& app);             // chat.cpp
 
 }  // namespace ug::cli
