@@ -1,0 +1,78 @@
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+#include "kernels/dot.h"
+#include "tensor/quant.h"
+
+namespace ug {
+
+namespace {
+// Rows decoded together: a token's activations are then read once per tile instead of once per
+// row, while the tile (kTile × in floats) still fits in L2 for in up to ~16k.
+constexpr int64_t kTile = 4;
+
+void check_matrix(const TensorView& w, const char* what) {
+  if (w.ne.size() < 1 || w.ne.size() > 2 || w.dim(0) <= 0 || w.dim(1) <= 0)
+    fail(what, " ", w.name, ": expected a 2-D tensor {in, out}, found shape ", shape_string(w.ne));
+  if (w.data == nullptr) fail(what, " ", w.name, ": tensor has no data");
+  const uint64_t need = w.row_size() * static_cast<uint64_t>(w.rows());  // checks whole blocks
+  if (w.nbytes < need)
+    fail(what, " ", w.name, ": ", dtype_name(w.type), " ", shape_string(w.ne), " needs ", need,
+         " bytes, the view has ", w.nbytes);
+}
+
+// Decoded rows for the calling thread, grown as needed and kept between calls so that no call
+// allocates once the largest matrix has been seen.
+float* scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+}  // namespace
+
+void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  check_matrix(w, "matmul");
+  if (n_tokens < 0) fail("matmul ", w.name, ": negative token count ", n_tokens);
+  if (n_tokens == 0) return;
+  const int64_t in = w.dim(0), out = w.dim(1);
+  // f32 weights that are suitably aligned are used in place.
+  const bool direct =
+      w.type == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+
+  auto run = [&](int64_t begin, int64_t end, int) {
+    float* buf = direct ? nullptr : scratch(static_cast<size_t>(kTile * in));
+    for (int64_t r0 = begin; r0 < end; r0 += kTile) {
+      const int64_t rows = std::min(kTile, end - r0);
+      const float* wrows[kTile];
+      for (int64_t k = 0; k < rows; ++k) {
+        if (direct) {
+          wrows[k] = reinterpret_cast<const float*>(w.row(r0 + k));
+        } else {
+          dequantize_row(w.type, w.row(r0 + k), buf + k * in, in);
+          wrows[k] = buf + k * in;
+        }
+      }
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* xt = x + t * in;
+        float* yt = y + t * out + r0;
+        for (int64_t k = 0; k < rows; ++k) yt[k] = dot_f32(wrows[k], xt, in);
+      }
+    }
+  };
+  // Enough rows per chunk that the per-call cost of waking a worker is amortised.
+  pool.parallel_for(out, run, 16);
+}
+
+void embedding_row(const TensorView& table, int64_t row, float* out) {
+  check_matrix(table, "embedding");
+  if (row < 0 || row >= table.dim(1))
+    fail("embedding ", table.name, ": row ", row, " is outside the table's ", table.dim(1),
+         " rows");
+  dequantize_row(table.type, table.row(row), out, table.dim(0));
+}
+
+}  // namespace ug
