@@ -11,7 +11,7 @@ PACKAGES=(
   libstb-dev libwebp-dev libsndfile1-dev libsoxr-dev
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-pil nodejs npm
+  python3 python3-numpy python3-pil python3-jinja2 nodejs npm
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
