@@ -1,12 +1,14 @@
-// Throughput of matmul per weight type, decode (1 token) and a short prefill (16 tokens).
-// Not in CMake yet; build by hand against the libraries, e.g.
-//   g++ -std=c++20 -O3 -Isrc bench/matmul_bench.cpp build/libug_kernels.a build/libug_tensor.a \
-//       build/libug_base.a -lbenchmark -lpthread -o matmul_bench
+// matmul throughput per weight type at Gemma 4 12B shapes: decode (1 token, weight GB/s; compare
+// with bench_bandwidth) and prefill (128 tokens, GFLOP/s and tokens/s), per kernel variant.
+// Arguments: {in, out, n_tokens, threads, isa (0 scalar, 1 avx2, 2 avx512)}.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <random>
+#include <tuple>
 #include <vector>
 
+#include "kernels/isa.h"
 #include "kernels/matmul.h"
 #include "tensor/quant.h"
 
@@ -14,49 +16,105 @@ namespace {
 
 using ug::DType;
 
-void bm_matmul(benchmark::State& state, DType type) {
-  const int64_t in = 2048, out = 2048, n_tokens = state.range(0);
-  const int threads = static_cast<int>(state.range(1));
-  std::mt19937 rng(1);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  std::vector<float> row(in);
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  ug::TensorView view;
+};
+
+// 64 distinct quantized rows repeated: realistic codes without quantizing 59M values per type.
+const Matrix& matrix(DType type, int64_t in, int64_t out) {
+  // One matrix alive at a time: F32 at 15360×3840 is 236 MB.
+  static std::tuple<DType, int64_t, int64_t> key;
+  static std::unique_ptr<Matrix> m;
+  if (m && key == std::tuple{type, in, out}) return *m;
+  key = {type, in, out};
+  m.reset();
+  m = std::make_unique<Matrix>();
   const uint64_t rb = ug::row_bytes(type, in);
-  std::vector<uint8_t> bytes(rb * out);
-  for (int64_t o = 0; o < out; ++o) {
+  constexpr int64_t kDistinct = 64;
+  std::vector<uint8_t> seed(rb * kDistinct);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.f, 0.02f);
+  std::vector<float> row(static_cast<size_t>(in));
+  for (int64_t o = 0; o < kDistinct; ++o) {
     for (float& v : row) v = dist(rng);
-    ug::quantize_row(type, row.data(), bytes.data() + rb * o, in);
+    ug::quantize_row(type, row.data(), seed.data() + rb * o, in);
   }
-  ug::TensorView w;
-  w.type = type;
-  w.ne = {in, out};
-  w.data = bytes.data();
-  w.nbytes = bytes.size();
-  std::vector<float> x(n_tokens * in), y(n_tokens * out);
-  for (float& v : x) v = dist(rng);
-  ug::ThreadPool pool(threads);
-  for (auto _ : state) {
-    ug::matmul(w, x.data(), n_tokens, y.data(), pool);
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * in * out * n_tokens, benchmark::Counter::kIsIterationInvariantRate,
-                         benchmark::Counter::kIs1000);
-  state.counters["weight GB/s"] = benchmark::Counter(static_cast<double>(bytes.size()),
-                                                     benchmark::Counter::kIsIterationInvariantRate,
-                                                     benchmark::Counter::kIs1000);
+  m->bytes.resize(rb * static_cast<uint64_t>(out));
+  for (int64_t o = 0; o < out; ++o)
+    std::copy_n(seed.data() + rb * (o % kDistinct), rb, m->bytes.data() + rb * o);
+  m->view.name = "bench";
+  m->view.type = type;
+  m->view.ne = {in, out};
+  m->view.data = m->bytes.data();
+  m->view.nbytes = m->bytes.size();
+  return *m;
 }
 
-#define UG_MATMUL_BENCH(T) \
-  BENCHMARK_CAPTURE(bm_matmul, T, DType::T)->Args({1, 1})->Args({16, 1})->Args({1, 2})
+void bm_matmul(benchmark::State& state, DType type) {
+  const int64_t in = state.range(0), out = state.range(1), n = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const auto isa = static_cast<ug::Isa>(state.range(4));
+  if (!ug::isa_supported(isa)) {
+    state.SkipWithError("variant not supported on this CPU");
+    return;
+  }
+  const Matrix& w = matrix(type, in, out);
+  std::vector<float> x(static_cast<size_t>(n * in)), y(static_cast<size_t>(n * out));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  for (float& v : x) v = dist(rng);
+  ug::ThreadPool pool(threads);
+  const ug::Isa saved = ug::active_isa();
+  ug::set_active_isa(isa);
+  ug::matmul(w.view, x.data(), n, y.data(), pool);  // warm-up: grows per-thread buffers
+  for (auto _ : state) {
+    ug::matmul(w.view, x.data(), n, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  ug::set_active_isa(saved);
+  state.SetLabel(ug::isa_name(isa));
+  using C = benchmark::Counter;
+  state.counters["weight_GB/s"] =
+      C(static_cast<double>(w.bytes.size()) / 1e9, C::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      C(2e-9 * static_cast<double>(in * out * n), C::kIsIterationInvariantRate);
+  state.counters["tokens/s"] = C(static_cast<double>(n), C::kIsIterationInvariantRate);
+}
 
-UG_MATMUL_BENCH(F32);
-UG_MATMUL_BENCH(F16);
-UG_MATMUL_BENCH(BF16);
-UG_MATMUL_BENCH(Q8_0);
+// Decode shapes of the 12B model: FFN gate/up (3840 -> 15360) and down (15360 -> 3840); and
+// 3840 -> 256, whose weights stay in L2, for the kernels' speed without the memory limit.
+void decode_args(benchmark::internal::Benchmark* b) {
+  for (int isa : {2, 1, 0})
+    for (int threads : {1, 2}) {
+      b->Args({3840, 256, 1, threads, isa});
+      b->Args({3840, 15360, 1, threads, isa});
+      b->Args({15360, 3840, 1, threads, isa});
+    }
+}
+
+void prefill_args(benchmark::internal::Benchmark* b) {
+  for (int isa : {2, 1, 0})
+    for (int threads : {1, 2}) b->Args({3840, 15360, 128, threads, isa});
+}
+
+#define UG_MATMUL_BENCH(T)                            \
+  BENCHMARK_CAPTURE(bm_matmul, decode_##T, DType::T)  \
+      ->Apply(decode_args)                            \
+      ->UseRealTime()                                 \
+      ->Unit(benchmark::kMillisecond);                \
+  BENCHMARK_CAPTURE(bm_matmul, prefill_##T, DType::T) \
+      ->Apply(prefill_args)                           \
+      ->UseRealTime()                                 \
+      ->Unit(benchmark::kMillisecond)
+
 UG_MATMUL_BENCH(Q4_0);
+UG_MATMUL_BENCH(Q8_0);
 UG_MATMUL_BENCH(Q4_K);
 UG_MATMUL_BENCH(Q6_K);
+UG_MATMUL_BENCH(BF16);
+UG_MATMUL_BENCH(F16);
+UG_MATMUL_BENCH(F32);
 
 }  // namespace
-
-BENCHMARK_MAIN();

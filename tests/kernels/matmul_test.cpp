@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "kernels/dot.h"
+#include "kernels/isa.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 
@@ -58,6 +59,14 @@ Weights make_weights(DType t, int64_t in, int64_t out, std::mt19937& rng) {
   return w;
 }
 
+// These tests check the scalar reference path, which the SIMD variants are compared against in
+// simd_matmul_test.cpp.
+struct ScalarOnly {
+  Isa saved = active_isa();
+  ScalarOnly() { set_active_isa(Isa::Scalar); }
+  ~ScalarOnly() { set_active_isa(saved); }
+};
+
 int64_t row_length(DType t) {
   // Odd numbers of blocks (and an odd length for the per-element types) so tails are exercised.
   const int64_t block = dtype_info(t).block;
@@ -65,6 +74,7 @@ int64_t row_length(DType t) {
 }
 
 TEST(Matmul, EveryTypeMatchesDequantizedDoubleReference) {
+  ScalarOnly scalar;
   std::mt19937 rng(42);
   ThreadPool one(1), three(3);
   for (DType t : kTypes) {
@@ -102,6 +112,7 @@ TEST(Matmul, EveryTypeMatchesDequantizedDoubleReference) {
 }
 
 TEST(Matmul, ManyRowsSplitOverThreadsCoverEveryOutput) {
+  ScalarOnly scalar;
   std::mt19937 rng(5);
   ThreadPool three(3);
   const int64_t in = 64, out = 1001, n_tokens = 3;

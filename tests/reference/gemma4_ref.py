@@ -10,7 +10,7 @@ large models.
 Usage:
   gemma4_ref.py logits --model FILE.gguf|HF_FOLDER --tokens 2,105,... [--out logits.npy]
                        [--steps N --greedy] [--embeddings-override x.npz]
-                       [--bidirectional 5:10,20:30]
+                       [--bidirectional 5:10,20:30] [--bidirectional-layers sliding|all|none]
 """
 
 import argparse
@@ -321,18 +321,20 @@ def rope_neox(x, positions, omega, n_rot):
 
 def attention_mask(n, sliding, window, bidirectional_blocks=()):
     """§4: allowed[i, j] for query i, key j (positions = indices).
-    global: j <= i.  sliding: (i - j < window) and (j <= i or i, j in the same bidirectional block).
-    Bidirectional blocks [start, end) apply to sliding layers only (input spec §1.8)."""
+    global: j <= i (or i, j in the same bidirectional block, if the caller passes blocks).
+    sliding: (i - j < window) and (j <= i or i, j in the same bidirectional block).
+    The reference (input spec §1.8) passes blocks [start, end) to sliding layers only; see
+    Gemma4Reference.bidirectional_layers."""
     i = np.arange(n)[:, None]
     j = np.arange(n)[None, :]
     causal = j <= i
-    if not sliding:
-        return causal
     same_block = np.zeros((n, n), dtype=bool)
     for start, end in bidirectional_blocks:
         inside_i = (i >= start) & (i < end)
         inside_j = (j >= start) & (j < end)
         same_block |= inside_i & inside_j
+    if not sliding:
+        return causal | same_block
     return ((i - j) < window) & (causal | same_block)
 
 
@@ -362,6 +364,12 @@ class Gemma4Reference:
         self.config, self.w = load_model(path, dtype)
         # §3.1: x = E[token] * sqrt(n_embd); llama.cpp uses the f32 value of sqrtf(n_embd).
         self.embed_scale = float(np.float32(math.sqrt(self.config.n_embd)))
+        # Which layers see bidirectional blocks: "sliding" (HF reference, input spec §1.8), "all"
+        # (llama.cpp's non-causal image decoding, input spec §10) or "none" (everything causal).
+        self.bidirectional_layers = "sliding"
+        # When a dict, layer() stores {layer: (K [T, Hkv, hd] post-norm post-RoPE, V [T, Hkv, hd]
+        # normed)} in it: the target KV cache the MTP drafter reads (spec §7.3).
+        self.kv_capture = None
 
     def embed(self, tokens, overrides=None):
         """[T, n_embd]. overrides: {position: vector} written WITHOUT the sqrt(d) scale (§3.1)."""
@@ -403,8 +411,15 @@ class Gemma4Reference:
         k = rmsnorm(kr, w[f"{l}.attn_k_norm"], eps)
         k = rope_neox(k, positions, c.rope_omega[l], c.n_rot[l])
         v = rmsnorm(v, None, eps)  # weightless v norm
+        if self.kv_capture is not None:
+            self.kv_capture[l] = (k, v)
+        if self.bidirectional_layers not in ("sliding", "all", "none"):
+            raise ValueError(f"bidirectional_layers must be sliding, all or none, not "
+                             f"'{self.bidirectional_layers}'")
+        use_blocks = (self.bidirectional_layers == "all" or
+                      (self.bidirectional_layers == "sliding" and c.is_sliding[l]))
         allowed = attention_mask(T, c.is_sliding[l], c.sliding_window,
-                                 bidirectional_blocks if c.is_sliding[l] else ())
+                                 bidirectional_blocks if use_blocks else ())
         o = self.attention(q, k, v, allowed).reshape(T, H * hd)  # heads concatenated head-major
         o = self.matmul(o, f"{l}.attn_output")
         o = rmsnorm(o, w[f"{l}.post_attention_norm"], eps)
@@ -495,11 +510,14 @@ def main(argv=None):
     lg.add_argument("--greedy", action="store_true", help="greedy decoding (the only mode)")
     lg.add_argument("--embeddings-override", help="npz with positions [n] and embeddings [n, d]")
     lg.add_argument("--bidirectional", default="", help="blocks start:end,... (sliding layers)")
+    lg.add_argument("--bidirectional-layers", default="sliding", choices=["sliding", "all", "none"],
+                    help="layers the blocks apply to (reference: sliding)")
     lg.add_argument("--float32", action="store_true", help="compute in float32 instead of float64")
     lg.add_argument("--top", type=int, default=5, help="how many top log-probs to print")
     args = ap.parse_args(argv)
 
     model = Gemma4Reference(args.model, np.float32 if args.float32 else np.float64)
+    model.bidirectional_layers = args.bidirectional_layers
     tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     overrides = load_overrides(args.embeddings_override)
     blocks = parse_blocks(args.bidirectional)

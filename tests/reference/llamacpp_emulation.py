@@ -138,3 +138,21 @@ class LlamaCppCpuEmulation(R.Gemma4Reference):
                     S = np.float32(S * ms + vs)
                 out[i, h] = acc.astype(np.float32) * (np.float32(1) / S)
         return out
+
+
+def audio_embeddings(mm, samples):
+    """The audio soft tokens with llama.cpp's CPU rounding points: frames and the weightless
+    RMSNorm in f32, activations rounded to F16 before an F16 projection (vec_dot_type F16).
+    mm: mm_ref.MMWeights loaded from a GGUF mmproj. -> [N, D] float64."""
+    import mm_ref  # local import: mm_ref imports gemma4_ref too
+
+    frames = mm_ref.audio_frames(np.asarray(samples, dtype=np.float32), mm.aud_proj.shape[1])
+    frames = frames.astype(np.float32)
+    ms = np.mean(frames * frames, axis=-1, keepdims=True, dtype=np.float32)
+    h = (frames * (np.float32(1) / np.sqrt(ms + np.float32(mm.audio_rms_eps)))).astype(np.float32)
+    t = mm.tensor_types.get("aud_proj")
+    if t in _F16_WEIGHTS:
+        h = round_f16(h)
+    elif t not in ("F32", None):
+        raise NotImplementedError(f"no activation rounding rule for weight type {t}")
+    return h.astype(np.float64) @ mm.aud_proj.T

@@ -1,0 +1,26 @@
+// Which instruction-set variant of the kernels runs: chosen once from the CPU (and the
+// UG_KERNELS environment variable), overridable by tests and benchmarks.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace ug {
+
+enum class Isa { Scalar, Avx2, Avx512 };
+
+const char* isa_name(Isa isa);
+std::optional<Isa> isa_from_name(const std::string& name);  // "scalar", "avx2", "avx512"
+
+// Whether this CPU (and this build's architecture) can run the variant.
+bool isa_supported(Isa isa);
+
+// The variant in use: UG_KERNELS if set (an unknown or unsupported value is an ug::Error at first
+// use), otherwise the best supported one.
+Isa active_isa();
+
+// Forces a variant for the rest of the process (tests, benchmarks); throws ug::Error when the CPU
+// lacks it. Not meant to be changed while a matmul runs.
+void set_active_isa(Isa isa);
+
+}  // namespace ug

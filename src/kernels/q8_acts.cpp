@@ -1,0 +1,69 @@
+#include "kernels/q8_acts.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace ug {
+
+namespace {
+// Round to nearest, ties to even, in a form GCC vectorizes (valid for |v| < 2^22).
+inline int32_t round_int(float v) {
+  float t = v + 12582912.f;
+  int32_t bits;
+  std::memcpy(&bits, &t, 4);
+  return (bits & 0x007fffff) - 0x00400000;
+}
+
+void quantize_block(const float* x, int8_t* q, float& d, float& s) {
+  float amax = 0.f;
+  for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  d = amax / 127.f;
+  const float id = d != 0.f ? 1.f / d : 0.f;
+  int32_t sum = 0;
+  for (int j = 0; j < 32; ++j) {
+    const int32_t v = round_int(x[j] * id);
+    q[j] = static_cast<int8_t>(v);
+    sum += v;
+  }
+  s = d * static_cast<float>(sum);
+}
+}  // namespace
+
+void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& a) {
+  if (in <= 0 || in % 32 != 0)
+    fail("quantize_acts: row length ", in, " is not a positive multiple of 32");
+  a.in = in;
+  a.n_tokens = n_tokens;
+  a.pairs = (in + 63) / 64;
+  const auto n = static_cast<size_t>(n_tokens * a.pairs);
+  if (a.qs.size() < n * 64) a.qs.resize(n * 64);
+  if (a.dxv.size() < n * 16) a.dxv.resize(n * 16);
+  if (a.b8.size() < n * 16) a.b8.resize(n * 16);
+  if (a.d.size() < n * 2) a.d.resize(n * 2);
+  if (a.s.size() < n * 2) a.s.resize(n * 2);
+  const int64_t nb = in / 32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    int8_t* qs = a.qs.data() + t * a.pairs * 64;
+    float* dxv = a.dxv.data() + t * a.pairs * 16;
+    int32_t* b8 = a.b8.data() + t * a.pairs * 16;
+    float* d = a.d.data() + t * a.pairs * 2;
+    float* s = a.s.data() + t * a.pairs * 2;
+    for (int64_t b = 0; b < a.pairs * 2; ++b) {
+      if (b < nb) {
+        quantize_block(x + t * in + b * 32, qs + b * 32, d[b], s[b]);
+      } else {
+        std::memset(qs + b * 32, 0, 32);
+        d[b] = s[b] = 0.f;
+      }
+      for (int k = 0; k < 8; ++k) {
+        const int8_t* l = qs + b * 32 + k * 4;
+        dxv[b * 8 + k] = d[b];
+        b8[b * 8 + k] = -8 * (l[0] + l[1] + l[2] + l[3]);
+      }
+    }
+  }
+}
+
+}  // namespace ug

@@ -1,0 +1,251 @@
+// The SIMD variants against the scalar reference, for every weight type, every variant this CPU
+// runs, and shapes that leave partial tiles, lone blocks and masked tails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "kernels/isa.h"
+#include "kernels/matmul.h"
+#include "kernels/q8_acts.h"
+#include "tensor/half.h"
+#include "tensor/quant.h"
+
+namespace ug {
+namespace {
+
+struct IsaGuard {
+  Isa saved = active_isa();
+  ~IsaGuard() { set_active_isa(saved); }
+};
+
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> v;
+  for (Isa isa : {Isa::Avx2, Isa::Avx512})
+    if (isa_supported(isa)) v.push_back(isa);
+  return v;
+}
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  TensorView view;
+  std::vector<float> f32;  // decoded, [out][in]
+};
+
+Weights make_weights(DType t, int64_t in, int64_t out, std::mt19937& rng) {
+  Weights w;
+  const uint64_t rb = row_bytes(t, in);
+  w.bytes.resize(rb * static_cast<uint64_t>(out));
+  std::vector<float> row(static_cast<size_t>(in));
+  if (can_quantize(t)) {
+    std::normal_distribution<float> dist(0.f, 0.5f);
+    for (int64_t o = 0; o < out; ++o) {
+      for (float& v : row) v = dist(rng);
+      quantize_row(t, row.data(), w.bytes.data() + rb * static_cast<uint64_t>(o), in);
+    }
+  } else {
+    // Q2_K / Q3_K: random codes with small f16 super-scales (d, dmin at 80, 82; d at 108).
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng));
+    const int64_t bb = dtype_info(t).block_bytes;
+    const std::vector<int> offs =
+        t == DType::Q2_K ? std::vector<int>{80, 82} : std::vector<int>{108};
+    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+    for (size_t b = 0; b < w.bytes.size(); b += static_cast<size_t>(bb))
+      for (int off : offs) {
+        const uint16_t h = f32_to_f16(scale(rng));
+        std::memcpy(&w.bytes[b + static_cast<size_t>(off)], &h, 2);
+      }
+  }
+  w.view.name = std::string("w_") + dtype_name(t);
+  w.view.type = t;
+  w.view.ne = {in, out};
+  w.view.data = w.bytes.data();
+  w.view.nbytes = w.bytes.size();
+  w.f32.resize(static_cast<size_t>(in * out));
+  for (int64_t o = 0; o < out; ++o) dequantize_row(t, w.view.row(o), w.f32.data() + o * in, in);
+  return w;
+}
+
+bool takes_q8_acts(Isa isa, DType t) {
+  if (isa == Isa::Avx2) return t == DType::Q4_0 || t == DType::Q8_0;
+  return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
+}
+
+// Tolerance for output (token tk, row o). Rounding x to 8 bits per block of 32 moves each element
+// by at most max|x_block| / 254, so the result moves by at most Σ_i |w_i| · max|x_block(i)| / 254.
+// On top of that, and for the exact f32 path, 1e-5 of Σ |w_i·x_i| covers f32 summation order.
+double tolerance(bool q8, const Weights& w, const std::vector<float>& x, int64_t in, int64_t tk,
+                 int64_t o) {
+  double mag = 0, q8_bound = 0;
+  float amax = 0;
+  for (int64_t i = 0; i < in; ++i) {
+    if (q8 && i % 32 == 0) {
+      amax = 0;
+      for (int64_t j = i; j < i + 32; ++j) amax = std::fmax(amax, std::fabs(x[tk * in + j]));
+    }
+    const double wi = std::fabs(w.f32[o * in + i]);
+    mag += wi * std::fabs(x[tk * in + i]);
+    q8_bound += wi * amax / 254.0;
+  }
+  return q8_bound * 1.001 + 1e-5 * mag + 1e-30;
+}
+
+const DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::BF16,
+                        DType::F16,  DType::F32,  DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                        DType::Q5_K, DType::Q2_K, DType::Q3_K};
+
+TEST(SimdMatmul, EveryTypeAndVariantAgreesWithScalar) {
+  const std::vector<Isa> isas = simd_isas();
+  if (isas.empty()) GTEST_SKIP() << "no SIMD variant runs on this CPU";
+  IsaGuard guard;
+  std::mt19937 rng(7);
+  ThreadPool one(1), two(2);
+  for (DType t : kTypes) {
+    const int64_t block = dtype_info(t).block;
+    std::vector<int64_t> ins;
+    if (block == 256)
+      ins = {256, 768};
+    else if (block == 32)
+      ins = {32, 96, 224};  // lone last block in 32 and 96 and 224
+    else
+      ins = {37, 224};
+    for (int64_t in : ins)
+      for (int64_t out : {1, 3, 37, 256}) {
+        const Weights w = make_weights(t, in, out, rng);
+        for (int64_t n : {1, 2, 5, 67}) {
+          std::normal_distribution<float> dist(0.f, 1.f);
+          std::vector<float> x(static_cast<size_t>(n * in));
+          for (float& v : x) v = dist(rng);
+          std::vector<float> ref(static_cast<size_t>(n * out), NAN);
+          set_active_isa(Isa::Scalar);
+          matmul(w.view, x.data(), n, ref.data(), one);
+          for (Isa isa : isas) {
+            SCOPED_TRACE(std::string(dtype_name(t)) + " " + isa_name(isa) +
+                         " in=" + std::to_string(in) + " out=" + std::to_string(out) +
+                         " tokens=" + std::to_string(n));
+            set_active_isa(isa);
+            std::vector<float> y1(ref.size(), NAN), y2(ref.size(), NAN);
+            matmul(w.view, x.data(), n, y1.data(), one);
+            matmul(w.view, x.data(), n, y2.data(), two);
+            ASSERT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0)
+                << "1 and 2 threads differ";
+            const bool q8 = takes_q8_acts(isa, t);
+            for (int64_t tk = 0; tk < n; ++tk)
+              for (int64_t o = 0; o < out; ++o)
+                ASSERT_NEAR(y1[tk * out + o], ref[tk * out + o], tolerance(q8, w, x, in, tk, o))
+                    << "token " << tk << " row " << o;
+          }
+        }
+      }
+  }
+}
+
+// Stored Q8_0 codes may be -128 (no quantizer here writes it); |w| then needs all 8 bits.
+TEST(SimdMatmul, Q8_0WithMinus128Codes) {
+  IsaGuard guard;
+  std::mt19937 rng(11);
+  const int64_t in = 96, out = 5;
+  std::vector<uint8_t> bytes(static_cast<size_t>(row_bytes(DType::Q8_0, in) * out));
+  std::uniform_int_distribution<int> code(-128, 127);
+  for (size_t b = 0; b < bytes.size(); b += 34) {
+    const uint16_t d = f32_to_f16(0.01f);
+    std::memcpy(&bytes[b], &d, 2);
+    for (size_t j = 0; j < 32; ++j)
+      bytes[b + 2 + j] = static_cast<uint8_t>(j % 3 ? code(rng) : -128);
+  }
+  TensorView w{"w", DType::Q8_0, {in, out}, bytes.data(), bytes.size()};
+  std::vector<float> x(static_cast<size_t>(in)), ref(out), y(out);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  for (float& v : x) v = dist(rng);
+  ThreadPool pool(1);
+  set_active_isa(Isa::Scalar);
+  matmul(w, x.data(), 1, ref.data(), pool);
+  std::vector<float> wf(static_cast<size_t>(in));
+  for (Isa isa : simd_isas()) {
+    set_active_isa(isa);
+    matmul(w, x.data(), 1, y.data(), pool);
+    for (int64_t o = 0; o < out; ++o) {
+      dequantize_row(DType::Q8_0, w.row(o), wf.data(), in);
+      double bound = 0;
+      for (int64_t i = 0; i < in; ++i) {
+        float amax = 0;
+        for (int64_t j = i / 32 * 32; j < i / 32 * 32 + 32; ++j)
+          amax = std::fmax(amax, std::fabs(x[j]));
+        bound += std::fabs(wf[i]) * (amax / 254.0 + 1e-5 * std::fabs(x[i]));
+      }
+      EXPECT_NEAR(y[o], ref[o], bound) << isa_name(isa) << " row " << o;
+    }
+  }
+}
+
+TEST(SimdMatmul, UndecodableTypeThrowsInCallerForEveryVariant) {
+  IsaGuard guard;
+  std::vector<uint8_t> bytes(292 * 4);
+  TensorView w{"w", DType::Q8_K, {256, 4}, bytes.data(), bytes.size()};
+  std::vector<float> x(256), y(4);
+  ThreadPool pool(2);
+  for (Isa isa : simd_isas()) {
+    set_active_isa(isa);
+    EXPECT_THROW(matmul(w, x.data(), 1, y.data(), pool), Error) << isa_name(isa);
+  }
+}
+
+TEST(Q8Acts, RoundingErrorIsWithinHalfAStepAndSideDataMatches) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.f, 2.f);
+  const int64_t in = 96, n = 3;  // 3 blocks: the second pair is padded
+  std::vector<float> x(static_cast<size_t>(n * in));
+  for (float& v : x) v = dist(rng);
+  x[5] = 0.f;
+  for (int j = 32; j < 64; ++j) x[j] = 0.f;  // an all-zero block gets scale 0
+  Q8Acts a;
+  quantize_acts(x.data(), n, in, a);
+  ASSERT_EQ(a.pairs, 2);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t b = 0; b < 4; ++b) {
+      int32_t sum = 0;
+      float amax = 0;
+      for (int j = 0; j < 32; ++j) {
+        const int q = a.qs_of(t)[b * 32 + j];
+        sum += q;
+        if (b == 3) {
+          EXPECT_EQ(q, 0);
+          continue;
+        }
+        const float xv = x[t * in + b * 32 + j];
+        amax = std::fmax(amax, std::fabs(xv));
+        EXPECT_LE(std::abs(q), 127);
+        EXPECT_LE(std::fabs(q * a.d_of(t)[b] - xv), a.d_of(t)[b] * 0.5f * 1.0001f + 1e-30f);
+      }
+      if (b < 3) {
+        EXPECT_FLOAT_EQ(a.d_of(t)[b], amax / 127.f);
+      }
+      EXPECT_FLOAT_EQ(a.s_of(t)[b], a.d_of(t)[b] * static_cast<float>(sum));
+      for (int k = 0; k < 8; ++k) {
+        const int8_t* l = a.qs_of(t) + b * 32 + 4 * k;
+        EXPECT_EQ(a.b8_of(t)[b * 8 + k], -8 * (l[0] + l[1] + l[2] + l[3]));
+        EXPECT_EQ(a.dxv_of(t)[b * 8 + k], a.d_of(t)[b]);
+      }
+    }
+  }
+  EXPECT_EQ(a.d_of(0)[1], 0.f);
+  EXPECT_THROW(quantize_acts(x.data(), 1, 48, a), Error);
+}
+
+TEST(Isa, NamesRoundTripAndScalarIsAlwaysThere) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    EXPECT_EQ(isa_from_name(isa_name(isa)), isa);
+  EXPECT_FALSE(isa_from_name("sse9"));
+  EXPECT_TRUE(isa_supported(Isa::Scalar));
+  IsaGuard guard;
+  set_active_isa(Isa::Scalar);
+  EXPECT_EQ(active_isa(), Isa::Scalar);
+}
+
+}  // namespace
+}  // namespace ug
