@@ -68,6 +68,8 @@ class GgufFile {
   const TensorView* tensor(const std::string& name) const;  // nullptr if absent
 
  private:
+  void parse(const std::string& path);
+
   std::shared_ptr<MappedFile> map_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
@@ -78,8 +80,9 @@ class GgufFile {
 };
 
 // Writes metadata, then tensor infos, then (streamed, in the order added) each tensor's bytes.
-// Usage: add_kv(...)...; add_tensor_info(...)...; begin(path); write_tensor_data(...) once per
-// tensor in order; finish(). Memory use does not grow with the tensor data.
+// Usage: add_kv(...)...; add_tensor_info(...)...; begin(path); write_tensor_data(...) for each
+// tensor in order (in one call or in consecutive chunks); finish(). Memory use does not grow with
+// the tensor data. A file left unfinished (error, early destruction) is removed.
 class GgufWriter {
  public:
   GgufWriter();
