@@ -3,7 +3,11 @@
 namespace ug::cli {
 
 void register_all(CLI::App& app) {
+  register_run(app);
+  register_chat(app);
+  register_tokenize(app);
   register_info(app);
+  register_make_test_model(app);
 }
 
 }  // namespace ug::cli

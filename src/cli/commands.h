@@ -12,5 +12,8 @@ void register_make_test_model(CLI::App& app);  // make_test_model.cpp
 void register_tokenize(CLI::App& app);         // tokenize.cpp
 void register_run(CLI::App& app);              // run.cpp
 void register_chat(CLI::App& app);             // chat.cpp
+void register_serve(CLI::App& app);            // serve.cpp
+void register_bench(CLI::App& app);            // bench.cpp
+void register_quantize(CLI::App& app);         // quantize.cpp
 
 }  // namespace ug::cli

@@ -1,0 +1,71 @@
+// The Gemma 4 text decoder forward pass (text spec §3–§4): a batch of rows appended to a
+// sequence's KV cache, logits for the rows asked for.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+
+namespace ug {
+
+struct Batch {
+  std::vector<int32_t> tokens;           // one per row
+  // Optional, one per row: a non-null pointer gives the row's input embedding (a multimodal soft
+  // token, n_embd floats, not scaled) instead of the token's.
+  std::vector<const float*> embeddings;
+  // Row ranges [begin, end) that attend bidirectionally on sliding layers (image blocks,
+  // input spec §1.8). Global layers stay causal.
+  std::vector<std::pair<int64_t, int64_t>> bidirectional;
+  bool all_logits = false;               // logits for every row, else only the last
+};
+
+// One sequence's part of a multi-sequence pass (continuous batching).
+struct SequenceBatch {
+  const Batch* batch = nullptr;
+  KvCache* cache = nullptr;
+  std::vector<float>* logits = nullptr;
+  std::vector<float>* hidden = nullptr;
+};
+
+class Decoder {
+ public:
+  Decoder(std::shared_ptr<const Gemma4Weights> weights, int threads = 0);
+
+  const Gemma4Config& config() const { return w_->config; }
+  const Gemma4Weights& weights() const { return *w_; }
+  ThreadPool& pool() { return pool_; }
+
+  // Runs the batch at positions cache.n_past() … and advances the cache. logits gets
+  // [rows_out, vocab] with softcap and suppressed tokens (−inf) applied. If hidden is given it
+  // gets the post-final-norm rows (the MTP drafter's h) for the same rows.
+  void forward(const Batch& batch, KvCache& cache, std::vector<float>& logits,
+               std::vector<float>* hidden = nullptr);
+
+  // Advances several sequences in one pass: their rows go through every weight matrix together
+  // (the weights are read once for all of them); attention stays within each sequence.
+  void forward_multi(const std::vector<SequenceBatch>& seqs);
+
+  // Input embedding of one token: E[token] · √n_embd.
+  void embed_token(int32_t token, float* out) const;
+
+ private:
+  // Rows [row0, row0 + n) of the scratch buffers belong to one sequence at positions p0...
+  void attention(int layer, int64_t row0, int64_t n, int64_t p0, const Batch& batch,
+                 KvCache& cache);
+
+  std::shared_ptr<const Gemma4Weights> w_;
+  ThreadPool pool_;
+  std::vector<float> inv_freq_swa_, inv_freq_global_;
+  // Scratch, grown on demand and reused: x [n, d], a [n, d], q [n, q_width], k/v [n, kv_width],
+  // ffn g/u [n, n_ff]. kr_/vr_ hold the batch's final K and V rows.
+  std::vector<float> x_, a_, q_, kr_, vr_, o_, g_, u_;
+  std::vector<float> head_;        // logits of the output rows [rows, vocab]
+  std::vector<std::vector<float>> scores_;  // per thread
+};
+
+}  // namespace ug
