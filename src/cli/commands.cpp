@@ -6,6 +6,7 @@ void register_all(CLI::App& app) {
   register_run(app);
   register_chat(app);
   register_tokenize(app);
+  register_serve(app);
   register_info(app);
   register_make_test_model(app);
 }

@@ -1,0 +1,52 @@
+// The HTTP server: OpenAI-compatible (/v1/...), Ollama-compatible (/api/...) and llama-server
+// style (/tokenize, /detokenize, /health, /metrics) routes over one continuous-batching Engine,
+// plus the embedded web chat page at /.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/engine.h"
+#include "runtime/model_loader.h"
+#include "runtime/multimodal.h"
+
+namespace ug::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                    // 0: any free port (see Server::port)
+  std::string api_key;                // empty: no authentication
+  bool allow_remote_media = false;    // http(s) media URLs; off, no request reaches the network
+  size_t max_body_bytes = 20u << 20;  // larger bodies get 413
+  int max_output_tokens = 4096;       // cap on max_tokens / num_predict
+  int default_max_tokens = 1024;      // when a request names no limit
+  int http_threads = 0;               // 0: parallel + queue + 8
+  int64_t remote_media_max_bytes = 50u << 20;
+  MediaOptions media;      // max_pixels, max_audio_seconds, image tokens, ...
+  std::string model_name;  // shown by /v1/models; default: the file name
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // stops listening and the engine
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and serves on a background thread; /health answers 503 until set_model. Returns the
+  // bound port. Throws ug::Error when the address cannot be bound.
+  int start();
+  // Attaches the model and starts its engine; the routes that need the model work from then on.
+  void set_model(LoadedModel model, EngineOptions engine_options, const std::string& path = {});
+  void stop();
+  void wait();  // until stop() (or a signal handler calling stop())
+  int port() const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ug::server

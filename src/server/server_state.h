@@ -1,0 +1,109 @@
+// Internal to src/server: what the route handlers share.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "runtime/engine.h"
+#include "server/api_error.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "text/chat_format.h"
+
+namespace ug::server {
+
+using nlohmann::json;
+
+// The loaded model and its engine.
+struct Backend {
+  LoadedModel model;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ThreadPool> media_pool;  // vision/audio encoders, one request at a time
+  std::mutex media_mu;
+  std::string name;
+  std::string path;
+  int64_t file_bytes = 0;
+  int64_t created = 0;  // unix seconds when loaded
+};
+
+// A chat request in API-neutral form.
+struct ChatInput {
+  std::vector<ChatMessage> messages;
+  std::vector<MediaInput> media;  // in placeholder order
+  ChatOptions options;
+};
+
+// Sampling and limits in API-neutral form.
+struct GenParams {
+  int max_tokens = 0;  // 0: server default
+  SamplingParams sampling;
+  std::vector<std::string> stop;
+  bool logprobs = false;
+  int top_logprobs = 0;
+};
+
+struct Server::State {
+  ServerOptions opt;
+  httplib::Server http;
+  std::thread thread;
+  int port = 0;
+  int listen_fd = -1;
+  Metrics metrics;
+  mutable std::mutex backend_mu;
+  std::shared_ptr<Backend> backend_;
+
+  std::shared_ptr<Backend> backend() const {
+    std::lock_guard<std::mutex> lock(backend_mu);
+    return backend_;
+  }
+  // The backend, or 503 while the model is loading.
+  std::shared_ptr<Backend> need_backend() const;
+};
+
+// ---- request parsing (request_parse.cpp)
+json parse_body(const httplib::Request& req);  // 400 on invalid JSON or a non-object
+// Media referenced by a URL: data: URLs always; http(s) only when allowed (fetched here).
+MediaInput media_from_url(const std::string& url, MediaInput::Kind kind, const std::string& name,
+                          const std::string& param, const ServerOptions& opt);
+MediaInput media_from_base64(const std::string& data, MediaInput::Kind kind,
+                             const std::string& name, const std::string& param);
+ChatInput parse_openai_messages(const json& body, const ServerOptions& opt);
+GenParams parse_openai_params(const json& body, const Backend& b, const ServerOptions& opt);
+ChatInput parse_ollama_messages(const json& body);
+GenParams parse_ollama_options(const json& body, const Backend& b, const ServerOptions& opt);
+// Thinking flag from chat_template_kwargs.enable_thinking / reasoning_effort (OpenAI) or
+// think (Ollama).
+bool openai_thinking(const json& body);
+bool ollama_thinking(const json& body);
+
+// ---- generation (generation.cpp)
+Prompt build_prompt(Backend& b, const std::string& text, const std::vector<MediaInput>& media,
+                    const MediaOptions& options);
+// Queues the request; 503 when the queue is full, 400 when the prompt cannot run.
+std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const GenParams& p,
+                                      const ServerOptions& opt);
+// Streams a response: `render` turns newly produced tokens (and, when done, the result) into
+// bytes for the client. A client that goes away cancels the request at once. Non-streaming
+// answers go through here too (render returns nothing until done) so that a client that
+// disconnects while waiting also frees its slot.
+using StreamRender = std::function<std::string(const std::vector<EngineToken>& tokens, bool done)>;
+void stream_response(httplib::Response& res, const std::string& content_type,
+                     std::shared_ptr<RequestHandle> handle, StreamRender render);
+void send_json(httplib::Response& res, const json& j, int status = 200);
+std::string dump(const json& j);  // invalid UTF-8 replaced, never throws
+std::string token_text(const Tokenizer& tok, int32_t id);
+json error_json(const ApiError& e);
+
+// ---- routes
+void add_openai_routes(Server::State& s);
+void add_ollama_routes(Server::State& s);
+void add_misc_routes(Server::State& s);
+
+}  // namespace ug::server
