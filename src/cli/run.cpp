@@ -4,9 +4,11 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/media_args.h"
 #include "cli/model_options.h"
 #include "cli/sampling_options.h"
 #include "runtime/generator.h"
+#include "runtime/multimodal.h"
 #include "text/chat_format.h"
 #include "text/output_parser.h"
 
@@ -17,28 +19,36 @@ namespace {
 struct RunOptions {
   ModelOptions model;
   SamplingOptions sampling;
+  MediaArgs media;
+  const CLI::App* cmd = nullptr;
   std::string prompt, system;
   bool raw = false, think = false, json = false;
   int n_predict = 256, top_logprobs = 5;
   std::vector<std::string> stops;
 };
 
-Prompt build_prompt(const RunOptions& o, const LoadedModel& m) {
+// The user turn holds the media in the order given, then the text; with --raw each placeholder
+// in the text takes the next input of its kind.
+Prompt build_prompt(const RunOptions& o, const LoadedModel& m, ThreadPool& pool) {
   const Tokenizer& tok = *m.tokenizer;
-  Prompt p;
+  std::vector<MediaInput> media = o.media.read_in_order(o.cmd);
+  std::string text;
   if (o.raw) {
-    p.tokens = tok.encode(o.prompt, true);
-    if (tok.add_bos() && (p.tokens.empty() || p.tokens[0] != tok.bos_id()))
-      p.tokens.insert(p.tokens.begin(), tok.bos_id());
-    return p;
+    text = o.prompt;
+    const std::string& bos = tok.piece(tok.bos_id());
+    if (tok.add_bos() && text.compare(0, bos.size(), bos) != 0) text = bos + text;
+  } else {
+    std::vector<ChatMessage> msgs;
+    if (!o.system.empty()) msgs.push_back({"system", {{ContentPart::Text, o.system}}, "", {}, "", ""});
+    ChatMessage user{"user", {}, "", {}, "", ""};
+    for (const auto& in : media) user.parts.push_back(media_part(in.kind));
+    user.parts.push_back({ContentPart::Text, o.prompt});
+    msgs.push_back(std::move(user));
+    ChatOptions co;
+    co.enable_thinking = o.think;
+    text = render_chat(msgs, co);
   }
-  std::vector<ChatMessage> msgs;
-  if (!o.system.empty()) msgs.push_back({"system", {{ContentPart::Text, o.system}}, "", {}, "", ""});
-  msgs.push_back({"user", {{ContentPart::Text, o.prompt}}, "", {}, "", ""});
-  ChatOptions co;
-  co.enable_thinking = o.think;
-  p.tokens = tok.encode(render_chat(msgs, co), true);
-  return p;
+  return build_multimodal_prompt(m, pool, text, media, o.media.options());
 }
 
 void run(const RunOptions& o) {
@@ -46,7 +56,7 @@ void run(const RunOptions& o) {
   const Gemma4Config& c = m.weights->config;
   Decoder decoder(m.weights, o.model.threads);
   KvCache cache(c, std::min<int64_t>(o.model.ctx_size, c.context_length));
-  Prompt prompt = build_prompt(o, m);
+  Prompt prompt = build_prompt(o, m, decoder.pool());
   GenerateOptions g;
   g.max_tokens = o.n_predict;
   g.sampling = o.sampling.resolve(c);
@@ -104,6 +114,8 @@ void register_run(CLI::App& app) {
   static RunOptions o;
   o.model.add_to(cmd);
   o.sampling.add_to(cmd);
+  o.media.add_to(cmd);
+  o.cmd = cmd;
   cmd->add_option("-p,--prompt", o.prompt, "the prompt (the user message, or raw text with --raw)")
       ->required();
   cmd->add_option("--system", o.system, "system prompt");
