@@ -5,14 +5,18 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/media_args.h"
 #include "cli/model_options.h"
 #include "cli/sampling_options.h"
 #include "runtime/generator.h"
+#include "runtime/multimodal.h"
+#include "runtime/prefix_cache.h"
 #include "text/chat_format.h"
 #include "text/output_parser.h"
 
@@ -36,14 +40,15 @@ void on_sigint(int) {
 struct ChatOptionsCli {
   ModelOptions model;
   SamplingOptions sampling;
+  MediaArgs media;
   std::string system;
   bool think = false;
   int n_predict = 1024;
 };
 
 const char* kHelp =
-    "commands: /think on|off, /clear (new conversation), /exit; Ctrl-C stops an answer, Ctrl-D "
-    "leaves\n";
+    "commands: /image PATH, /audio PATH, /video PATH (attach to your next message), /think on|off,"
+    " /clear (new conversation), /exit; Ctrl-C stops an answer, Ctrl-D leaves\n";
 
 void chat_loop(const ChatOptionsCli& o) {
   LoadedModel m = o.model.load();
@@ -52,6 +57,8 @@ void chat_loop(const ChatOptionsCli& o) {
   KvCache cache(c, std::min<int64_t>(o.model.ctx_size, c.context_length), 1024);
   std::vector<int32_t> cached;  // the tokens whose K/V the cache holds, in order
   std::vector<ChatMessage> history;
+  std::vector<MediaInput> history_media;  // every medium of the conversation, in prompt order
+  std::vector<MediaInput> attached;       // waiting for the next message
   bool think = o.think;
   std::signal(SIGINT, on_sigint);
   std::fprintf(stderr, "%s", kHelp);
@@ -69,6 +76,8 @@ void chat_loop(const ChatOptionsCli& o) {
     }
     if (line == "/clear") {
       history.clear();
+      history_media.clear();
+      attached.clear();
       std::printf("(new conversation)\n");
       continue;
     }
@@ -82,6 +91,22 @@ void chat_loop(const ChatOptionsCli& o) {
       }
       continue;
     }
+    {
+      const std::pair<const char*, MediaInput::Kind> kinds[] = {
+          {"/image ", MediaInput::Image}, {"/audio ", MediaInput::Audio}, {"/video ", MediaInput::Video}};
+      bool handled = false;
+      for (const auto& [cmd, kind] : kinds)
+        if (line.rfind(cmd, 0) == 0) {
+          handled = true;
+          try {
+            attached.push_back(read_media_file(line.substr(std::strlen(cmd)), kind));
+            std::printf("(attached %s)\n", attached.back().name.c_str());
+          } catch (const Error& e) {
+            std::printf("error: %s\n", e.what());
+          }
+        }
+      if (handled) continue;
+    }
     if (line[0] == '/') {
       std::printf("unknown command %s\n%s", line.c_str(), kHelp);
       continue;
@@ -90,15 +115,30 @@ void chat_loop(const ChatOptionsCli& o) {
     std::vector<ChatMessage> msgs;
     if (!o.system.empty()) msgs.push_back({"system", {{ContentPart::Text, o.system}}, "", {}, "", ""});
     msgs.insert(msgs.end(), history.begin(), history.end());
-    msgs.push_back({"user", {{ContentPart::Text, line}}, "", {}, "", ""});
+    ChatMessage user{"user", {}, "", {}, "", ""};
+    for (const auto& in : attached) user.parts.push_back(media_part(in.kind));
+    user.parts.push_back({ContentPart::Text, line});
+    msgs.push_back(user);
     ChatOptions co;
     co.enable_thinking = think;
-    std::vector<int32_t> all = m.tokenizer->encode(render_chat(msgs, co), true);
+    std::vector<MediaInput> media = history_media;
+    media.insert(media.end(), attached.begin(), attached.end());
+    Prompt full;
+    try {
+      full = build_multimodal_prompt(m, decoder.pool(), render_chat(msgs, co), media,
+                                     o.media.options());
+    } catch (const Error& e) {
+      std::printf("error: %s\n", e.what());
+      attached.clear();
+      continue;
+    }
+    const std::vector<int32_t> all = prompt_prefix_keys(full);  // ids; soft rows by content
 
     // Keep the longest common prefix that the cache can still hold; compute the rest.
     size_t common = 0;
     while (common < cached.size() && common < all.size() && cached[common] == all[common]) ++common;
     if (common == all.size()) --common;  // at least one row must be computed for logits
+    common = static_cast<size_t>(keep_outside_blocks(static_cast<int64_t>(common), full));
     if (cache.can_truncate(static_cast<int64_t>(common))) {
       cache.truncate(static_cast<int64_t>(common));
     } else {
@@ -112,7 +152,11 @@ void chat_loop(const ChatOptionsCli& o) {
       continue;
     }
     Prompt prompt;
-    prompt.tokens.assign(all.begin() + common, all.end());
+    prompt.tokens.assign(full.tokens.begin() + common, full.tokens.end());
+    if (!full.soft.empty()) prompt.soft.assign(full.soft.begin() + common, full.soft.end());
+    for (const auto& [b, e] : full.bidirectional)
+      if (b >= static_cast<int64_t>(common))
+        prompt.bidirectional.emplace_back(b - common, e - common);
     GenerateOptions g;
     g.max_tokens = static_cast<int>(std::min<int64_t>(o.n_predict, cache.n_ctx() - all.size()));
     g.sampling = o.sampling.resolve(c);
@@ -135,11 +179,13 @@ void chat_loop(const ChatOptionsCli& o) {
     }
     g_generating = false;
     std::printf(r.stop_reason == "cancelled" ? " [stopped]\n" : "\n");
-    cached.insert(cached.end(), prompt.tokens.begin(), prompt.tokens.end());
+    cached.insert(cached.end(), all.begin() + cached.size(), all.end());
     cached.insert(cached.end(), r.generated.begin(), r.generated.end());
     cached.resize(static_cast<size_t>(cache.n_past()));
     ParsedOutput parsed = parse_output(r.text);
-    history.push_back({"user", {{ContentPart::Text, line}}, "", {}, "", ""});
+    history.push_back(std::move(user));
+    history_media.insert(history_media.end(), attached.begin(), attached.end());
+    attached.clear();
     ChatMessage answer{"assistant", {{ContentPart::Text, parsed.content}}, parsed.reasoning, {}, "", ""};
     answer.tool_calls = parsed.tool_calls;
     history.push_back(std::move(answer));
@@ -153,6 +199,7 @@ void register_chat(CLI::App& app) {
   static ChatOptionsCli o;
   o.model.add_to(cmd);
   o.sampling.add_to(cmd);
+  o.media.add_to(cmd);
   cmd->add_option("--system", o.system, "system prompt");
   cmd->add_flag("--think", o.think, "start with thinking mode on");
   cmd->add_option("-n,--n-predict", o.n_predict, "maximum tokens per answer")->capture_default_str();

@@ -233,11 +233,10 @@ void Engine::admit(std::unique_lock<std::mutex>&) {
     if (free.empty()) return;
 
     const Prompt& p = front->req.prompt;
-    std::vector<int32_t> keys = p.tokens;
-    for (size_t i = 0; i < p.soft.size(); ++i)
-      if (!p.soft[i].empty()) keys[i] = kNoPrefixKey;
+    std::vector<int32_t> keys = prompt_prefix_keys(p);
     SlotChoice choice = choose_slot(cands, keys);
     Slot& s = *free[choice.index];
+    choice.keep = keep_outside_blocks(choice.keep, p);
     if (choice.keep > 0) {
       s.cache.truncate(choice.keep);
     } else {

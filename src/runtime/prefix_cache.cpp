@@ -34,4 +34,22 @@ SlotChoice choose_slot(const std::vector<SlotCandidate>& free_slots,
   return best;
 }
 
+std::vector<int32_t> prompt_prefix_keys(const Prompt& p) {
+  std::vector<int32_t> keys = p.tokens;
+  for (size_t i = 0; i < p.soft.size() && i < keys.size(); ++i) {
+    if (p.soft[i].empty()) continue;
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over the embedding's bytes
+    const auto* b = reinterpret_cast<const unsigned char*>(p.soft[i].data());
+    for (size_t j = 0; j < p.soft[i].size() * sizeof(float); ++j) h = (h ^ b[j]) * 1099511628211ull;
+    keys[i] = static_cast<int32_t>((1u << 30) | static_cast<uint32_t>(h & 0x3fffffffu));
+  }
+  return keys;
+}
+
+int64_t keep_outside_blocks(int64_t keep, const Prompt& p) {
+  for (const auto& [b, e] : p.bidirectional)
+    if (keep > b && keep < e) keep = b;
+  return keep;
+}
+
 }  // namespace ug

