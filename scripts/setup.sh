@@ -11,9 +11,13 @@ PACKAGES=(
   libstb-dev libwebp-dev libsndfile1-dev libsoxr-dev
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-pil python3-jinja2 nodejs npm
+  python3 python3-numpy python3-pil python3-jinja2
   chromium ffmpeg sox espeak-ng imagemagick
 )
+# Node.js with npm: Debian's packages unless a node/npm is already installed (some machines ship
+# NodeSource's nodejs, which bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "model/test_model.h"
 #include "tensor/dtype.h"
 
 namespace ug::cli {
@@ -33,6 +34,11 @@ LoadedModel ModelOptions::load() const {
                mmproj.c_str());
   LoadedModel m = load_model(model, o);
   if (!assistant.empty()) check_assistant_file(assistant, m.weights->config);
+  if (!m.chat_template.empty() && m.chat_template != gemma4_chat_template())
+    std::fprintf(stderr,
+                 "note: this model carries a chat template that differs from the canonical Gemma 4 "
+                 "template; unigemma renders the canonical Gemma 4 turn format (use --raw to format "
+                 "the prompt yourself)\n");
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "loaded in %.2f s: %d layers, width %d, vocabulary %d%s%s\n", s,
                m.weights->config.n_layer, m.weights->config.n_embd, m.weights->config.vocab_size,

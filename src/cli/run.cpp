@@ -99,6 +99,7 @@ void run(const RunOptions& o) {
   } else {
     std::printf("\n");
   }
+  std::fflush(stdout);  // the timing line on stderr comes after the answer
   const double pp = r.prompt_seconds > 0 ? r.prompt_tokens / r.prompt_seconds : 0;
   const double tg = r.generation_seconds > 0 ? r.generated.size() / r.generation_seconds : 0;
   std::fprintf(stderr, "prompt: %lld tokens in %.2f s (%.2f tok/s) | generation: %zu tokens in "
