@@ -8,6 +8,8 @@ void register_all(CLI::App& app) {
   register_tokenize(app);
   register_serve(app);
   register_info(app);
+  register_quantize(app);
+  register_bench(app);
   register_make_test_model(app);
 }
 

@@ -12,7 +12,7 @@ namespace ug::cli {
 void ModelOptions::add_to(CLI::App* cmd, bool with_runtime) {
   cmd->add_option("-m,--model", model, "GGUF file or Hugging Face folder")->required();
   cmd->add_option("--mmproj", mmproj, "GGUF vision/audio projector (mmproj) for a GGUF model");
-  cmd->add_option("--assistant", assistant, "GGUF MTP assistant (drafter) for the model");
+  cmd->add_option("--assistant", assistant, "MTP assistant (drafter), GGUF or HF folder: speculative decoding");
   if (with_runtime) {
     cmd->add_option("--quantize", quantize, "quantize weights on load: q4_0, q8_0, q4_k, q6_k, ...");
     cmd->add_option("-t,--threads", threads, "threads (default: all cores)");
@@ -32,8 +32,7 @@ LoadedModel ModelOptions::load() const {
   auto t0 = std::chrono::steady_clock::now();
   std::fprintf(stderr, "loading %s%s%s ...\n", model.c_str(), mmproj.empty() ? "" : " + ",
                mmproj.c_str());
-  LoadedModel m = load_model(model, o);
-  if (!assistant.empty()) check_assistant_file(assistant, m.weights->config);
+  LoadedModel m = load_model(model, o, assistant);
   if (!m.chat_template.empty() && m.chat_template != gemma4_chat_template())
     std::fprintf(stderr,
                  "note: this model carries a chat template that differs from the canonical Gemma 4 "

@@ -9,6 +9,7 @@
 #include "cli/sampling_options.h"
 #include "runtime/generator.h"
 #include "runtime/multimodal.h"
+#include "runtime/speculative.h"
 #include "text/chat_format.h"
 #include "text/output_parser.h"
 
@@ -23,7 +24,7 @@ struct RunOptions {
   const CLI::App* cmd = nullptr;
   std::string prompt, system;
   bool raw = false, think = false, json = false;
-  int n_predict = 256, top_logprobs = 5;
+  int n_predict = 256, top_logprobs = 5, draft_n = 3;
   std::vector<std::string> stops;
 };
 
@@ -70,7 +71,18 @@ void run(const RunOptions& o) {
     }
     return true;
   };
-  GenerateResult r = generate(decoder, cache, *m.tokenizer, prompt, g, stream);
+  GenerateResult r;
+  if (m.assistant) {
+    SpeculativeStats st;
+    r = generate_speculative(decoder, cache, *m.assistant, *m.tokenizer, prompt, g, o.draft_n,
+                             stream, nullptr, &st);
+    std::fprintf(stderr, "speculative decoding: %lld of %lld drafted tokens accepted (%.1f%%) in "
+                 "%lld verification passes\n", static_cast<long long>(st.accepted),
+                 static_cast<long long>(st.drafted), 100.0 * st.acceptance(),
+                 static_cast<long long>(st.verify_passes));
+  } else {
+    r = generate(decoder, cache, *m.tokenizer, prompt, g, stream);
+  }
   if (o.json) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : r.steps) {
@@ -124,6 +136,9 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--think", o.think, "enable thinking mode");
   cmd->add_option("-n,--n-predict", o.n_predict, "maximum tokens to generate")->capture_default_str();
   cmd->add_option("--stop", o.stops, "stop string (repeatable)");
+  cmd->add_option("--draft-n", o.draft_n, "tokens the assistant drafts per step (with --assistant)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   cmd->add_flag("--json", o.json, "print one JSON document with ids, text and log-probabilities");
   cmd->add_option("--top-logprobs", o.top_logprobs, "candidates per step in --json output")
       ->capture_default_str();

@@ -39,6 +39,8 @@ class KvCache {
   // Element `slot` of a layer's K or V rows: uint16_t (f16 bits) or float, as is_f32() says.
   void* k(int layer, int64_t slot) { return row(layers_[layer].k, layer, slot); }
   void* v(int layer, int64_t slot) { return row(layers_[layer].v, layer, slot); }
+  const void* k(int layer, int64_t slot) const { return const_cast<KvCache*>(this)->k(layer, slot); }
+  const void* v(int layer, int64_t slot) const { return const_cast<KvCache*>(this)->v(layer, slot); }
 
   uint64_t bytes() const;  // allocated K and V bytes of all layers
 

@@ -16,26 +16,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-float log_softmax_at(const float* z, int64_t n, int32_t id) {
-  float mx = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, z[i]);
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += std::exp(double(z[i]) - mx);
-  return static_cast<float>(double(z[id]) - mx - std::log(s));
-}
-
-// Longest suffix of `text` that is a proper prefix of a stop string: held back until decided.
-size_t held_back(const std::string& text, const std::vector<std::string>& stops) {
-  size_t hold = 0;
-  for (const auto& s : stops)
-    for (size_t k = std::min(s.size() - 1, text.size()); k > hold; --k)
-      if (text.compare(text.size() - k, k, s, 0, k) == 0) {
-        hold = k;
-        break;
-      }
-  return hold;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -414,7 +394,7 @@ void Engine::deliver(Slot& s) {
   size_t stop_at = std::string::npos;
   for (const auto& str : rq.stop_strings)
     if (!str.empty()) stop_at = std::min(stop_at, s.pending.find(str));
-  size_t release = s.pending.size() - held_back(s.pending, rq.stop_strings);
+  size_t release = s.pending.size() - stop_string_hold(s.pending, rq.stop_strings);
   if (stop_at != std::string::npos) {
     s.pending.resize(stop_at);
     release = stop_at;

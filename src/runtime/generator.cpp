@@ -16,6 +16,8 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+}  // namespace
+
 float log_softmax_at(const float* z, int64_t n, int32_t id) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < n; ++i) mx = std::max(mx, z[i]);
@@ -24,23 +26,21 @@ float log_softmax_at(const float* z, int64_t n, int32_t id) {
   return static_cast<float>(double(z[id]) - mx - std::log(s));
 }
 
-// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much
-// must be held back until the next token decides.
-size_t held_back(const std::string& text, const std::vector<std::string>& stops) {
+size_t stop_string_hold(const std::string& text, const std::vector<std::string>& stops) {
   size_t hold = 0;
-  for (const auto& s : stops)
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
     for (size_t k = std::min(s.size() - 1, text.size()); k > hold; --k)
       if (text.compare(text.size() - k, k, s, 0, k) == 0) {
         hold = k;
         break;
       }
+  }
   return hold;
 }
 
-}  // namespace
-
 void prefill(Decoder& decoder, KvCache& cache, const Prompt& prompt, int ubatch,
-             std::vector<float>& last_logits) {
+             std::vector<float>& last_logits, std::vector<float>* last_hidden) {
   const int64_t n = static_cast<int64_t>(prompt.tokens.size());
   if (n == 0) fail("the prompt is empty");
   if (!prompt.soft.empty() && static_cast<int64_t>(prompt.soft.size()) != n)
@@ -66,7 +66,7 @@ void prefill(Decoder& decoder, KvCache& cache, const Prompt& prompt, int ubatch,
     }
     for (const auto& [b, e] : prompt.bidirectional)
       if (b >= begin && e <= end) batch.bidirectional.emplace_back(b - begin, e - begin);
-    decoder.forward(batch, cache, last_logits);
+    decoder.forward(batch, cache, last_logits, end == n ? last_hidden : nullptr);
     begin = end;
   }
 }
@@ -132,7 +132,7 @@ GenerateResult generate(Decoder& decoder, KvCache& cache, const Tokenizer& token
       stopped_by_string = true;
       break;
     }
-    release(pending.size() - held_back(pending, opt.stop_strings));
+    release(pending.size() - stop_string_hold(pending, opt.stop_strings));
     if (stopped_by_client) {
       r.stop_reason = "cancelled";
       break;

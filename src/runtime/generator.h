@@ -54,8 +54,16 @@ GenerateResult generate(Decoder& decoder, KvCache& cache, const Tokenizer& token
                         const std::function<bool(const std::string&)>& on_text = nullptr,
                         const std::atomic<bool>* cancel = nullptr);
 
-// Prefills rows [0, n) of the prompt into the cache; returns the logits of the last row.
+// Prefills rows [0, n) of the prompt into the cache; returns the logits of the last row (and,
+// if asked, its post-norm hidden row: the MTP drafter's first h).
 void prefill(Decoder& decoder, KvCache& cache, const Prompt& prompt, int ubatch,
-             std::vector<float>& last_logits);
+             std::vector<float>& last_logits, std::vector<float>* last_hidden = nullptr);
+
+// log-softmax(z)[id] over the whole vocabulary.
+float log_softmax_at(const float* z, int64_t n, int32_t id);
+
+// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much
+// must be held back until the next token decides.
+size_t stop_string_hold(const std::string& text, const std::vector<std::string>& stops);
 
 }  // namespace ug

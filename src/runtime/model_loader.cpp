@@ -8,7 +8,8 @@
 
 namespace ug {
 
-LoadedModel load_model(const std::string& path, const LoadOptions& options) {
+LoadedModel load_model(const std::string& path, const LoadOptions& options,
+                       const std::string& assistant_path) {
   LoadedModel m;
   m.weights = load_gemma4(path, options);
   TokenizerData data;
@@ -29,17 +30,9 @@ LoadedModel load_model(const std::string& path, const LoadOptions& options) {
          m.weights->config.vocab_size, " rows");
   m.chat_template = data.chat_template;
   m.tokenizer = std::make_shared<Tokenizer>(std::move(data));
+  if (!assistant_path.empty())
+    m.assistant = std::make_shared<AssistantModel>(load_assistant(assistant_path, m.weights->config));
   return m;
-}
-
-void check_assistant_file(const std::string& path, const Gemma4Config& target) {
-  GgufFile f(path);
-  const GgufValue* arch = f.find("general.architecture");
-  if (!arch || arch->as_string() != "gemma4-assistant")
-    fail(path, ": not a Gemma 4 assistant (general.architecture must be 'gemma4-assistant')");
-  const GgufValue* out = f.find("gemma4-assistant.embedding_length_out");
-  if (!out || out->as_int() != target.n_embd)
-    fail(path, ": assistant embedding_length_out must equal the model's width ", target.n_embd);
 }
 
 }  // namespace ug

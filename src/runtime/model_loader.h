@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "model/assistant.h"
 #include "model/weights.h"
 #include "text/tokenizer.h"
 
@@ -13,11 +14,11 @@ struct LoadedModel {
   std::shared_ptr<Gemma4Weights> weights;
   std::shared_ptr<Tokenizer> tokenizer;
   std::string chat_template;  // as stored in the file (may be empty)
+  std::shared_ptr<AssistantModel> assistant;  // the MTP drafter, when one was given
 };
 
-LoadedModel load_model(const std::string& path, const LoadOptions& options = {});
-
-// Checks that a GGUF is a Gemma 4 MTP assistant (arch gemma4-assistant) matching the model.
-void check_assistant_file(const std::string& path, const Gemma4Config& target);
+// assistant_path: a GGUF (gemma4-assistant) or HF folder of the MTP drafter, or empty.
+LoadedModel load_model(const std::string& path, const LoadOptions& options = {},
+                       const std::string& assistant_path = "");
 
 }  // namespace ug

@@ -1,0 +1,77 @@
+// `unigemma bench`: llama-bench-style speed report (pp/tg tokens per second, decode at depth,
+// time to first token for an image and audio, peak RSS, bandwidth roofline).
+#include <cstdio>
+
+#include "base/error.h"
+#include "cli/commands.h"
+#include "runtime/bench_runner.h"
+
+namespace ug::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string model, mmproj, quantize;
+  std::vector<int> prompt{512};
+  int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
+  int64_t depth = 0;
+  double audio_seconds = 0;
+  uint64_t bandwidth_mb = 1024;
+  bool json = false;
+};
+
+void run(const BenchArgs& a) {
+  BenchOptions o;
+  o.model = a.model;
+  o.mmproj = a.mmproj;
+  o.prompt_sizes = a.prompt;
+  if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
+  o.gen_tokens = a.gen;
+  o.depth = a.depth;
+  o.image_tokens = a.image_tokens;
+  o.audio_seconds = a.audio_seconds;
+  o.threads = a.threads;
+  o.reps = a.reps;
+  o.ubatch = a.ubatch;
+  o.bandwidth_bytes = a.bandwidth_mb << 20;
+  if (!a.quantize.empty()) {
+    auto t = dtype_from_name(a.quantize);
+    if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
+    o.quantize = *t;
+  }
+  BenchReport r =
+      run_bench(o, [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); });
+  if (a.json)
+    std::printf("%s\n", bench_to_json(r).dump(2).c_str());
+  else
+    std::printf("%s", bench_to_table(r).c_str());
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "bench", "measure prefill/decode speed, time to first token, memory and bandwidth use");
+  static BenchArgs a;
+  cmd->add_option("-m,--model", a.model, "GGUF file or Hugging Face folder")->required();
+  cmd->add_option("--mmproj", a.mmproj, "GGUF vision/audio projector (for --image-tokens, ...)");
+  cmd->add_option("-p,--n-prompt", a.prompt, "prompt sizes, comma-separated (0: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", a.gen, "tokens to decode (0: none)")->capture_default_str();
+  cmd->add_option("-d,--depth", a.depth, "also decode at this context depth")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", a.threads, "threads (0: all cores)");
+  cmd->add_option("-r,--repetitions", a.reps, "repetitions of each test")->capture_default_str();
+  cmd->add_option("--image-tokens", a.image_tokens,
+                  "time to first token for one image of this token budget (70 ... 1120)");
+  cmd->add_option("--audio-seconds", a.audio_seconds, "time to first token for this much audio");
+  cmd->add_option("--quantize", a.quantize, "quantize weights on load (q4_0, q8_0, ...)");
+  cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
+  cmd->add_option("--bandwidth-mb", a.bandwidth_mb, "buffer of the bandwidth measure (0: skip)")
+      ->capture_default_str();
+  cmd->add_flag("--json", a.json, "one JSON document on stdout instead of the table");
+  cmd->callback([] { run(a); });
+}
+
+}  // namespace ug::cli

@@ -1,0 +1,323 @@
+#include "runtime/bench_runner.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "base/error.h"
+#include "kernels/bandwidth.h"
+#include "model/decoder.h"
+#include "runtime/generator.h"
+#include "runtime/model_loader.h"
+#include "runtime/multimodal.h"
+
+namespace ug {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Mean and sample standard deviation (0 for one value).
+std::pair<double, double> mean_sd(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m += x;
+  m /= v.size();
+  if (v.size() < 2) return {m, 0.0};
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return {m, std::sqrt(s / (v.size() - 1))};
+}
+
+BenchResult summarize(std::string name, int64_t tokens, const std::vector<double>& seconds,
+                      bool latency) {
+  BenchResult r;
+  r.test = std::move(name);
+  r.tokens = tokens;
+  r.latency = latency;
+  r.reps = static_cast<int>(seconds.size());
+  std::tie(r.seconds, r.seconds_sd) = mean_sd(seconds);
+  std::vector<double> rates;
+  for (double s : seconds) rates.push_back(tokens / s);
+  std::tie(r.tokens_per_second, r.sd) = mean_sd(rates);
+  return r;
+}
+
+// Random prompt tokens (BOS first), as llama-bench uses, avoiding the special-token range.
+std::vector<int32_t> random_tokens(int64_t n, const Gemma4Config& c, uint64_t& state) {
+  std::vector<int32_t> t;
+  t.reserve(n);
+  t.push_back(c.bos_id);
+  const int64_t lo = std::min<int64_t>(1000, c.vocab_size / 2),
+                span = std::min<int64_t>(c.vocab_size - lo, 250000);
+  while (static_cast<int64_t>(t.size()) < n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    t.push_back(static_cast<int32_t>(lo + static_cast<int64_t>((state >> 33) % span)));
+  }
+  return t;
+}
+
+void decode_tokens(Decoder& dec, KvCache& cache, int n, std::vector<int32_t> tokens,
+                   std::vector<float>& logits) {
+  for (int i = 0; i < n; ++i) {
+    Batch b;
+    b.tokens = {tokens[i]};
+    dec.forward(b, cache, logits);
+  }
+}
+
+uint64_t weight_bytes_per_token(const Gemma4Weights& w) {
+  uint64_t b = w.tok_embd.nbytes;  // the tied LM head reads it all; the lookup reads one row
+  for (const auto& L : w.layers)
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (m->data) b += m->nbytes;
+  return b;
+}
+
+nlohmann::json model_json(const BenchOptions& o, const Gemma4Weights& w, uint64_t per_token) {
+  std::map<std::string, uint64_t> by_type;
+  uint64_t total = 0;
+  auto add = [&](const Matrix& m) {
+    if (!m.data) return;
+    by_type[dtype_name(m.type)] += m.nbytes;
+    total += m.nbytes;
+  };
+  add(w.tok_embd);
+  for (const auto& L : w.layers)
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add(*m);
+  std::string main;
+  uint64_t best = 0;
+  for (const auto& [t, b] : by_type)
+    if (b > best) best = b, main = t;
+  nlohmann::json types = nlohmann::json::object();
+  for (const auto& [t, b] : by_type) types[t] = b;
+  const Gemma4Config& c = w.config;
+  return {{"path", o.model},
+          {"mmproj", o.mmproj},
+          {"format", w.format},
+          {"type", main},
+          {"matrix_bytes_by_type", types},
+          {"matrix_bytes", total},
+          {"weight_bytes_per_token", per_token},
+          {"text_params", c.text_param_count()},
+          {"n_layer", c.n_layer},
+          {"n_embd", c.n_embd},
+          {"n_ff", c.n_ff},
+          {"vocab_size", c.vocab_size},
+          {"quantize_on_load", o.quantize ? dtype_name(*o.quantize) : ""},
+          {"vision", w.vision.has_value()},
+          {"audio", w.audio.has_value()}};
+}
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& o, const std::function<void(const std::string&)>& log) {
+  auto say = [&](const std::string& s) {
+    if (log) log(s);
+  };
+  if (o.reps < 1) fail("bench: -r must be at least 1, got ", o.reps);
+  for (int p : o.prompt_sizes)
+    if (p < 1) fail("bench: prompt sizes must be positive, got ", p);
+  if (o.gen_tokens < 0 || o.depth < 0 || o.image_tokens < 0 || o.audio_seconds < 0)
+    fail("bench: -n, -d, --image-tokens and --audio-seconds must not be negative");
+  if (o.depth > 0 && o.gen_tokens == 0) fail("bench: -d needs -n > 0 (decode at that depth)");
+
+  LoadOptions lo;
+  lo.mmproj_path = o.mmproj;
+  lo.quantize = o.quantize;
+  lo.threads = o.threads;
+  auto t_load = Clock::now();
+  LoadedModel model = load_model(o.model, lo);
+  say("loaded " + o.model + " in " + std::to_string(since(t_load)) + " s");
+  const Gemma4Config& c = model.weights->config;
+  if (o.image_tokens > 0 && !model.weights->vision)
+    fail("bench: --image-tokens needs vision weights (for a GGUF model pass --mmproj)");
+  if (o.audio_seconds > 0 && !model.weights->audio)
+    fail("bench: --audio-seconds needs audio weights (for a GGUF model pass --mmproj)");
+  const int64_t max_p =
+      o.prompt_sizes.empty() ? 0 : *std::max_element(o.prompt_sizes.begin(), o.prompt_sizes.end());
+  if (max_p + 1 > c.context_length || o.depth + o.gen_tokens + 1 > c.context_length)
+    fail("bench: the tests need more positions than the model's context length ", c.context_length);
+
+  Decoder dec(model.weights, o.threads);
+  BenchReport rep;
+  rep.threads = dec.pool().size();
+  rep.weight_bytes_per_token = weight_bytes_per_token(*model.weights);
+  rep.model = model_json(o, *model.weights, rep.weight_bytes_per_token);
+  uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
+  std::vector<float> logits;
+
+  // One warm-up (page-in of the mapped weights, thread start-up, scratch growth), untimed.
+  {
+    const int64_t n = std::max<int64_t>(1, std::min<int64_t>(max_p ? max_p : 16, 64));
+    KvCache cache(c, n + 2);
+    Prompt p;
+    p.tokens = random_tokens(n, c, rng);
+    prefill(dec, cache, p, o.ubatch, logits);
+    decode_tokens(dec, cache, 1, {p.tokens.back()}, logits);
+    say("warm-up done");
+  }
+
+  for (int p : o.prompt_sizes) {
+    std::vector<double> secs;
+    for (int r = 0; r < o.reps; ++r) {
+      KvCache cache(c, p + 1);
+      Prompt pr;
+      pr.tokens = random_tokens(p, c, rng);
+      auto t0 = Clock::now();
+      prefill(dec, cache, pr, o.ubatch, logits);
+      secs.push_back(since(t0));
+    }
+    rep.results.push_back(summarize("pp" + std::to_string(p), p, secs, false));
+    say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
+        " tokens/s");
+  }
+
+  if (o.gen_tokens > 0) {
+    std::vector<double> secs;
+    for (int r = 0; r < o.reps; ++r) {
+      KvCache cache(c, o.gen_tokens + 1);
+      auto toks = random_tokens(o.gen_tokens, c, rng);
+      auto t0 = Clock::now();
+      decode_tokens(dec, cache, o.gen_tokens, toks, logits);
+      secs.push_back(since(t0));
+    }
+    rep.results.push_back(
+        summarize("tg" + std::to_string(o.gen_tokens), o.gen_tokens, secs, false));
+    say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
+        " tokens/s");
+  }
+
+  if (o.depth > 0) {
+    // Filled once; each repetition decodes from depth d and is then cut back to d (the sliding
+    // layers keep enough positions for that), so a repetition never re-fills 32k tokens.
+    KvCache cache(c, o.depth + o.gen_tokens + 1, std::max(256, o.gen_tokens + 1));
+    Prompt fill;
+    fill.tokens = random_tokens(o.depth, c, rng);
+    auto t_fill = Clock::now();
+    prefill(dec, cache, fill, o.ubatch, logits);
+    say("filled the cache to depth " + std::to_string(o.depth) + " in " +
+        std::to_string(since(t_fill)) + " s");
+    std::vector<double> secs;
+    for (int r = 0; r <= o.reps; ++r) {  // r = 0: warm-up at depth
+      auto toks = random_tokens(o.gen_tokens, c, rng);
+      auto t0 = Clock::now();
+      decode_tokens(dec, cache, r == 0 ? 1 : o.gen_tokens, toks, logits);
+      if (r > 0) secs.push_back(since(t0));
+      cache.truncate(o.depth);
+    }
+    rep.results.push_back(
+        summarize("tg" + std::to_string(o.gen_tokens) + "@d" + std::to_string(o.depth),
+                  o.gen_tokens, secs, false));
+    say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
+        " tokens/s");
+  }
+
+  auto ttft = [&](const std::string& name, const std::string& text, MediaInput in,
+                  MediaOptions mo) {
+    std::vector<double> secs;
+    int64_t rows = 0;
+    for (int r = 0; r <= o.reps; ++r) {  // r = 0: warm-up
+      auto t0 = Clock::now();
+      Prompt pr = build_multimodal_prompt(model, dec.pool(), text, {in}, mo);
+      KvCache cache(c, static_cast<int64_t>(pr.tokens.size()) + 1);
+      prefill(dec, cache, pr, o.ubatch, logits);
+      if (r > 0) secs.push_back(since(t0));
+      rows = static_cast<int64_t>(pr.tokens.size());
+    }
+    rep.results.push_back(summarize(name, rows, secs, true));
+    say(name + ": " + std::to_string(rep.results.back().seconds) + " s (" + std::to_string(rows) +
+        " prompt rows)");
+  };
+  if (o.image_tokens > 0) {
+    MediaInput in;
+    in.kind = MediaInput::Image;
+    in.bytes = synthetic_bmp(1024, 768);
+    in.name = "synthetic 1024x768 image";
+    MediaOptions mo;
+    mo.image_tokens = o.image_tokens;
+    ttft("ttft_image" + std::to_string(o.image_tokens), "<|image|>Describe this image.", in, mo);
+  }
+  if (o.audio_seconds > 0) {
+    MediaInput in;
+    in.kind = MediaInput::Audio;
+    in.bytes = synthetic_wav(o.audio_seconds);
+    in.name = "synthetic tone";
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%g", o.audio_seconds);
+    ttft(std::string("ttft_audio") + secs, "<|audio|>Transcribe this audio.", in, MediaOptions{});
+  }
+
+  if (o.bandwidth_bytes > 0) {
+    rep.bandwidth_gb_per_s = measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes);
+    const BenchResult* tg = nullptr;
+    for (const auto& r : rep.results)
+      if (!r.latency && r.test.rfind("tg", 0) == 0 && !tg) tg = &r;
+    if (tg && rep.bandwidth_gb_per_s > 0)
+      rep.decode_roofline_fraction = static_cast<double>(rep.weight_bytes_per_token) *
+                                     tg->tokens_per_second / (rep.bandwidth_gb_per_s * 1e9);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  rep.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+  return rep;
+}
+
+nlohmann::json bench_to_json(const BenchReport& r) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& x : r.results) {
+    nlohmann::json j = {{"test", x.test}, {"tokens", x.tokens}, {"reps", x.reps}};
+    if (x.latency) {
+      j["seconds"] = x.seconds;
+      j["sd"] = x.seconds_sd;
+    } else {
+      j["tokens_per_second"] = x.tokens_per_second;
+      j["sd"] = x.sd;
+      j["seconds"] = x.seconds;
+    }
+    results.push_back(std::move(j));
+  }
+  return {{"results", results},
+          {"peak_rss_bytes", r.peak_rss_bytes},
+          {"bandwidth_gb_per_s", r.bandwidth_gb_per_s},
+          {"decode_roofline_fraction", r.decode_roofline_fraction},
+          {"weight_bytes_per_token", r.weight_bytes_per_token},
+          {"threads", r.threads},
+          {"model", r.model}};
+}
+
+std::string bench_to_table(const BenchReport& r) {
+  auto fmt = [](const char* f, auto... v) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, f, v...);
+    return std::string(buf);
+  };
+  const std::string path = r.model.value("path", "");
+  const std::string type = r.model.value("type", "");
+  const double gib = r.model.value("matrix_bytes", uint64_t(0)) / 1073741824.0;
+  const double params = r.model.value("text_params", int64_t(0)) / 1e9;
+  std::string s =
+      "| model | type | size | params | threads | test | result |\n"
+      "| --- | --- | ---: | ---: | ---: | --- | ---: |\n";
+  for (const auto& x : r.results) {
+    s += fmt("| %s | %s | %.2f GiB | %.2f B | %d | %s | ", path.c_str(), type.c_str(), gib, params,
+             r.threads, x.test.c_str());
+    s += x.latency ? fmt("%.3f ± %.3f s |\n", x.seconds, x.seconds_sd)
+                   : fmt("%.2f ± %.2f t/s |\n", x.tokens_per_second, x.sd);
+  }
+  s +=
+      fmt("\npeak RSS %.1f MiB; read bandwidth %.2f GB/s; weights read per token %.1f MiB",
+          r.peak_rss_bytes / 1048576.0, r.bandwidth_gb_per_s, r.weight_bytes_per_token / 1048576.0);
+  if (r.decode_roofline_fraction > 0)
+    s += fmt("; decode at %.1f%% of the bandwidth roofline", 100 * r.decode_roofline_fraction);
+  return s + "\n";
+}
+
+}  // namespace ug

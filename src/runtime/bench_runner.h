@@ -1,0 +1,69 @@
+// `unigemma bench`: llama-bench's measurements for this engine — prefill and decode speed (mean ±
+// sd over repetitions after a warm-up), decode at a context depth, time to first token for an
+// image and for audio, peak memory, memory bandwidth and the decode roofline fraction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tensor/dtype.h"
+
+namespace ug {
+
+struct BenchOptions {
+  std::string model;   // GGUF file or HF folder
+  std::string mmproj;  // GGUF front end (needed for the image/audio tests of a GGUF model)
+  std::vector<int> prompt_sizes{512};  // pp tests; empty: none
+  int gen_tokens = 128;                // tg test; 0: none
+  int64_t depth = 0;                   // > 0: also tg at this context depth
+  int image_tokens = 0;                // > 0: time to first token for one image of this budget
+  double audio_seconds = 0;            // > 0: time to first token for this much audio
+  int threads = 0;
+  int reps = 5;
+  int ubatch = 512;                       // prefill chunk
+  std::optional<DType> quantize;          // quantize-on-load
+  uint64_t bandwidth_bytes = 1ull << 30;  // buffer of the bandwidth measure; 0: skip it
+  uint64_t seed = 1;                      // of the random prompt tokens
+};
+
+struct BenchResult {
+  std::string test;                      // pp512, tg128, tg128@d32768, ttft_image280, ttft_audio30
+  int64_t tokens = 0;                    // tokens processed per repetition (prompt rows for ttft)
+  double tokens_per_second = 0, sd = 0;  // throughput tests: mean and sd of per-rep rates
+  double seconds = 0, seconds_sd = 0;    // mean and sd of per-rep times
+  bool latency = false;                  // ttft tests report seconds
+  int reps = 0;
+};
+
+struct BenchReport {
+  std::vector<BenchResult> results;
+  uint64_t peak_rss_bytes = 0;
+  double bandwidth_gb_per_s = 0;
+  double decode_roofline_fraction = 0;  // 0 when there was no tg test or no bandwidth measure
+  uint64_t weight_bytes_per_token = 0;  // every matrix, the tied head counted once
+  nlohmann::json model;                 // path, format, sizes, types
+  int threads = 0;
+};
+
+// log (may be null) receives progress lines. Throws ug::Error for bad options or a model that
+// lacks the weights a requested test needs.
+BenchReport run_bench(const BenchOptions& opts,
+                      const std::function<void(const std::string&)>& log = nullptr);
+
+// {"results": [...], "peak_rss_bytes", "bandwidth_gb_per_s", "decode_roofline_fraction",
+//  "weight_bytes_per_token", "threads", "model": {...}}
+nlohmann::json bench_to_json(const BenchReport& report);
+
+// A markdown table as llama-bench prints, then the memory and roofline lines.
+std::string bench_to_table(const BenchReport& report);
+
+// Test media: an uncompressed 24-bit BMP (a smooth colour pattern) and a 16 kHz mono 16-bit WAV
+// (a tone with noise), the bytes of each file.
+std::vector<uint8_t> synthetic_bmp(int width, int height);
+std::vector<uint8_t> synthetic_wav(double seconds);
+
+}  // namespace ug
