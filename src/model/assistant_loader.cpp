@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "model/tensor_names.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
@@ -275,27 +276,17 @@ T json_get(const nlohmann::json& j, const char* key, T dflt, const std::string& 
   return json_need<T>(j, key, file);
 }
 
+// HF names of the drafter's tensors: the decoder-layer roles shared with the target, plus its own.
 const char* hf_role(const char* role) {
-  static const std::pair<const char*, const char*> kMap[] = {
-      {"attn_norm", "input_layernorm.weight"},
-      {"attn_q", "self_attn.q_proj.weight"},
-      {"attn_output", "self_attn.o_proj.weight"},
-      {"attn_q_norm", "self_attn.q_norm.weight"},
-      {"post_attention_norm", "post_attention_layernorm.weight"},
-      {"ffn_norm", "pre_feedforward_layernorm.weight"},
-      {"ffn_gate", "mlp.gate_proj.weight"},
-      {"ffn_up", "mlp.up_proj.weight"},
-      {"ffn_down", "mlp.down_proj.weight"},
-      {"post_ffw_norm", "post_feedforward_layernorm.weight"},
-      {"layer_output_scale", "layer_scalar"},
+  static const std::pair<const char*, const char*> kOwn[] = {
       {"token_embd", "model.embed_tokens.weight"},
       {"output_norm", "model.norm.weight"},
       {"pre_projection", "pre_projection.weight"},
       {"post_projection", "post_projection.weight"},
   };
-  for (const auto& [g, h] : kMap)
+  for (const auto& [g, h] : kOwn)
     if (std::string(g) == role) return h;
-  fail("internal: unknown assistant role ", role);
+  return hf_layer_name(role);
 }
 
 AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {

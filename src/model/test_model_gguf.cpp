@@ -1,6 +1,7 @@
 // The test checkpoint as llama.cpp's converter writes it: text spec §5.1–§5.3 and §7.2, input
 // spec §8.3; key order and key types mirror the third-party fixture GGUFs.
 #include "base/error.h"
+#include "model/tensor_names.h"
 #include "formats/gguf.h"
 #include "model/test_model.h"
 #include "model/test_model_stream.h"
@@ -13,39 +14,6 @@ namespace {
 GgufValue u32(int64_t v) { return GgufValue::make_u32(static_cast<uint32_t>(v)); }
 GgufValue f32(double v) { return GgufValue::make_f32(static_cast<float>(v)); }
 
-// llama.cpp's general.file_type for a file whose matrices are mostly `t`.
-uint32_t file_type_of(DType t) {
-  switch (t) {
-    case DType::F32:
-      return 0;
-    case DType::F16:
-      return 1;
-    case DType::Q4_0:
-      return 2;
-    case DType::Q4_1:
-      return 3;
-    case DType::Q8_0:
-      return 7;
-    case DType::Q5_0:
-      return 8;
-    case DType::Q5_1:
-      return 9;
-    case DType::Q2_K:
-      return 10;
-    case DType::Q3_K:
-      return 12;  // Q3_K_M
-    case DType::Q4_K:
-      return 14;  // Q4_K_S: every matrix Q4_K
-    case DType::Q5_K:
-      return 16;  // Q5_K_S
-    case DType::Q6_K:
-      return 18;
-    case DType::BF16:
-      return 32;
-    default:
-      fail("make-test-model: no llama.cpp file type for ", dtype_name(t));
-  }
-}
 
 GgufValue int_array(const std::vector<int>& v) {
   std::vector<GgufValue> items;
@@ -148,7 +116,7 @@ void write_text(const TestModelOptions& o, const TokenizerData& vocab, ThreadPoo
   GgufWriter w;
   w.add_kv("general.architecture", GgufValue::make_string("gemma4"));
   w.add_kv("general.name", GgufValue::make_string(model_name(o, "")));
-  w.add_kv("general.file_type", u32(file_type_of(o.weight_type)));
+  w.add_kv("general.file_type", u32(gguf_file_type(o.weight_type)));
   w.add_kv("general.quantization_version", u32(2));
   add_sampling_keys(w, c);
   add_decoder_keys(w, "gemma4.", c, c.n_embd, c.n_ff, c.n_head_kv, c.is_sliding, 0);
@@ -168,7 +136,7 @@ void write_mmproj(const TestModelOptions& o, ThreadPool& pool, const std::string
   GgufWriter w;
   w.add_kv("general.architecture", GgufValue::make_string("clip"));
   w.add_kv("general.name", GgufValue::make_string(model_name(o, "-mmproj")));
-  w.add_kv("general.file_type", u32(file_type_of(proj)));
+  w.add_kv("general.file_type", u32(gguf_file_type(proj)));
   w.add_kv("clip.has_vision_encoder", GgufValue::make_bool(c.has_vision));
   w.add_kv("clip.has_audio_encoder", GgufValue::make_bool(c.has_audio));
   if (c.has_vision) w.add_kv("clip.vision.projector_type", GgufValue::make_string("gemma4uv"));
@@ -213,7 +181,7 @@ void write_assistant(const TestModelOptions& o, const TokenizerData& vocab, Thre
   GgufWriter w;
   w.add_kv("general.architecture", GgufValue::make_string("gemma4-assistant"));
   w.add_kv("general.name", GgufValue::make_string(model_name(o, "-assistant")));
-  w.add_kv("general.file_type", u32(file_type_of(o.weight_type)));
+  w.add_kv("general.file_type", u32(gguf_file_type(o.weight_type)));
   w.add_kv("general.quantization_version", u32(2));
   const std::string p = "gemma4-assistant.";
   add_decoder_keys(w, p, c, s.n_embd, s.n_ff, kv, sliding, s.n_layer);

@@ -10,6 +10,7 @@
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
+#include "model/tensor_names.h"
 #include "tensor/quant.h"
 
 namespace ug {
@@ -69,10 +70,6 @@ void check_all_used(const Binder& b, const std::vector<TensorView>& all) {
   if (n) fail(b.file(), ": ", n, " unexpected tensor(s): ", extra, n > 5 ? ", ..." : "");
 }
 
-// Per-layer tensor names in one format.
-struct Names {
-  std::function<std::string(int, const char*)> layer;  // (l, role) -> name
-};
 
 void bind_layers(Gemma4Weights& w, Binder& b, const std::function<std::string(int, const char*)>& nm,
                  bool hf) {
@@ -104,28 +101,6 @@ void bind_layers(Gemma4Weights& w, Binder& b, const std::function<std::string(in
   (void)hf;
 }
 
-// HF role names (text spec §6.3).
-const char* hf_role(const char* role) {
-  static const std::pair<const char*, const char*> kMap[] = {
-      {"attn_norm", "input_layernorm.weight"},
-      {"attn_q", "self_attn.q_proj.weight"},
-      {"attn_k", "self_attn.k_proj.weight"},
-      {"attn_v", "self_attn.v_proj.weight"},
-      {"attn_output", "self_attn.o_proj.weight"},
-      {"attn_q_norm", "self_attn.q_norm.weight"},
-      {"attn_k_norm", "self_attn.k_norm.weight"},
-      {"post_attention_norm", "post_attention_layernorm.weight"},
-      {"ffn_norm", "pre_feedforward_layernorm.weight"},
-      {"ffn_gate", "mlp.gate_proj.weight"},
-      {"ffn_up", "mlp.up_proj.weight"},
-      {"ffn_down", "mlp.down_proj.weight"},
-      {"post_ffw_norm", "post_feedforward_layernorm.weight"},
-      {"layer_output_scale", "layer_scalar"},
-  };
-  for (const auto& [g, h] : kMap)
-    if (std::string(g) == role) return h;
-  fail("internal: unknown role ", role);
-}
 
 void check_global_rope(const Gemma4Weights& w, const std::string& file) {
   const Gemma4Config& c = w.config;
@@ -273,7 +248,7 @@ std::shared_ptr<Gemma4Weights> load_hf(const std::string& folder, const LoadOpti
   b.get("lm_head.weight", false);  // tied; a stored copy is ignored
   w->rope_freq_factors = proportional_factors(c);
   bind_layers(*w, b, [&](int l, const char* role) {
-    return prefix + "layers." + std::to_string(l) + "." + hf_role(role);
+    return prefix + "layers." + std::to_string(l) + "." + hf_layer_name(role);
   }, true);
   const int64_t pv = int64_t(c.mm_patch) * c.mm_patch * 3, vw = c.vision_width;
   if (c.has_vision && b.get("model.vision_embedder.patch_dense.weight", false)) {

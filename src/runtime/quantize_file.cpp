@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "base/error.h"
+#include "model/tensor_names.h"
 #include "base/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
@@ -75,7 +76,7 @@ QuantizeSummary quantize_gguf(const std::string& in, const std::string& out,
   bool has_qv = false;
   for (const auto& k : f.keys()) {
     if (k == "general.file_type") {
-      w.add_kv(k, GgufValue::make_u32(clip ? file_type_of(main_type) : scheme.file_type));
+      w.add_kv(k, GgufValue::make_u32(clip ? gguf_file_type(main_type) : scheme.file_type));
     } else if (k == "general.quantization_version") {
       w.add_kv(k, GgufValue::make_u32(2));
       has_qv = true;
@@ -85,7 +86,7 @@ QuantizeSummary quantize_gguf(const std::string& in, const std::string& out,
   }
   if (!f.find("general.file_type"))
     w.add_kv("general.file_type",
-             GgufValue::make_u32(clip ? file_type_of(main_type) : scheme.file_type));
+             GgufValue::make_u32(clip ? gguf_file_type(main_type) : scheme.file_type));
   if (!has_qv && (!clip || any_quantized))
     w.add_kv("general.quantization_version", GgufValue::make_u32(2));
 

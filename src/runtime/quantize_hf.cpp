@@ -9,6 +9,7 @@
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
+#include "model/tensor_names.h"
 #include "runtime/quantize_plan.h"
 #include "runtime/quantize_stream.h"
 #include "text/vocab_gemma4.h"
@@ -246,26 +247,11 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   Planner p(set, folder);
   p.add("token_embd.weight", lm + "embed_tokens.weight", {c.n_embd, c.vocab_size}, true);
   p.add("output_norm.weight", lm + "norm.weight", {c.n_embd}, false);
-  static const std::pair<const char*, const char*> kRoles[] = {
-      {"attn_norm", "input_layernorm.weight"},
-      {"attn_q", "self_attn.q_proj.weight"},
-      {"attn_k", "self_attn.k_proj.weight"},
-      {"attn_v", "self_attn.v_proj.weight"},
-      {"attn_output", "self_attn.o_proj.weight"},
-      {"attn_q_norm", "self_attn.q_norm.weight"},
-      {"attn_k_norm", "self_attn.k_norm.weight"},
-      {"post_attention_norm", "post_attention_layernorm.weight"},
-      {"ffn_norm", "pre_feedforward_layernorm.weight"},
-      {"ffn_gate", "mlp.gate_proj.weight"},
-      {"ffn_up", "mlp.up_proj.weight"},
-      {"ffn_down", "mlp.down_proj.weight"},
-      {"post_ffw_norm", "post_feedforward_layernorm.weight"},
-      {"layer_output_scale", "layer_scalar"},
-  };
+
   for (int l = 0; l < c.n_layer; ++l) {
     const std::string h = lm + "layers." + std::to_string(l) + ".";
     const std::string g = "blk." + std::to_string(l) + ".";
-    for (const auto& [role, hf_role] : kRoles) {
+    for (const auto& [role, hf_role] : layer_role_names()) {
       const std::string role_s = role;
       if (role_s == "attn_v" && !set.tensor(h + hf_role)) {
         if (c.has_v_proj(l)) fail(folder, ": missing tensor '", h + hf_role, "'");
@@ -339,7 +325,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
     for (const auto& t : mm.out)
       if (t.name.rfind("mm.", 0) == 0) proj = t.type;
     GgufWriter w;
-    add_mmproj_keys(w, c, vision, audio, folder_name(folder) + "-mmproj", file_type_of(proj));
+    add_mmproj_keys(w, c, vision, audio, folder_name(folder) + "-mmproj", gguf_file_type(proj));
     StreamStats st = write_gguf_streamed(w, mm.out, o.mmproj_out, pool, o.progress);
     sum.bytes_out += st.bytes_out;
     sum.largest_tensor_bytes = std::max(sum.largest_tensor_bytes, st.largest_tensor_bytes);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/error.h"
+#include "model/tensor_names.h"
 
 namespace ug {
 
@@ -43,42 +44,10 @@ QuantScheme parse_quant_scheme(const std::string& name) {
   } else {
     fail("unknown quantization type '", name, "' (expected one of: ", quant_scheme_names(), ")");
   }
-  s.file_type = file_type_of(s.base);
+  s.file_type = gguf_file_type(s.base);
   return s;
 }
 
-uint32_t file_type_of(DType t) {
-  switch (t) {
-    case DType::F32:
-      return 0;
-    case DType::F16:
-      return 1;
-    case DType::Q4_0:
-      return 2;
-    case DType::Q4_1:
-      return 3;
-    case DType::Q8_0:
-      return 7;
-    case DType::Q5_0:
-      return 8;
-    case DType::Q5_1:
-      return 9;
-    case DType::Q2_K:
-      return 10;
-    case DType::Q3_K:
-      return 12;
-    case DType::Q4_K:
-      return 14;
-    case DType::Q5_K:
-      return 16;
-    case DType::Q6_K:
-      return 18;
-    case DType::BF16:
-      return 32;
-    default:
-      fail("no llama.cpp file type for tensor type ", dtype_name(t));
-  }
-}
 
 DType fit_row_length(DType want, int64_t ne0) {
   if (ne0 % dtype_info(want).block == 0) return want;

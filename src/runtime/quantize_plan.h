@@ -23,8 +23,6 @@ struct QuantScheme {
 QuantScheme parse_quant_scheme(const std::string& name);
 const char* quant_scheme_names();  // "q4_0 q8_0 q4_k_m q6_k bf16 f16 f32"
 
-// llama.cpp's general.file_type for a file whose matrices are mostly `t` (0 ALL_F32, 1 F16, ...).
-uint32_t file_type_of(DType t);
 
 // llama-quantize's fallback when a row of ne0 values does not split into the type's blocks:
 // Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 when even that does not fit.
