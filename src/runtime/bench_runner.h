@@ -20,6 +20,10 @@ struct BenchOptions {
   std::vector<int> prompt_sizes{512};  // pp tests; empty: none
   int gen_tokens = 128;                // tg test; 0: none
   int64_t depth = 0;                   // > 0: also tg at this context depth
+  // Reach the depth by marking the (zeroed) cache as filled instead of prefilling it: decoding
+  // reads and scores every cached position all the same, so the speed is the same, and a 32K
+  // depth no longer costs a 32K-token prefill on a slow machine.
+  bool synthetic_depth = false;
   int image_tokens = 0;                // > 0: time to first token for one image of this budget
   double audio_seconds = 0;            // > 0: time to first token for this much audio
   int threads = 0;
