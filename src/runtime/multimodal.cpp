@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "base/error.h"
 #include "media/audio.h"
@@ -75,10 +76,20 @@ void add_image(PromptBuilder& b, Prompt& prompt, const LoadedModel& m, ThreadPoo
   b.token(w.config.eoi_id);
 }
 
+// Below one step of 16-bit audio everywhere: there is nothing to hear (every frame would be
+// normalised noise).
+bool is_silent(const std::vector<float>& pcm) {
+  for (float v : pcm)
+    if (std::abs(v) >= 1.0f / 32768.0f) return false;
+  return true;
+}
+
 void add_audio_pcm(PromptBuilder& b, const LoadedModel& m, ThreadPool& pool,
                    const std::vector<float>& pcm, const std::string& name, const MediaOptions& o) {
   const Gemma4Weights& w = *m.weights;
   if (pcm.empty()) fail("audio '", name, "' has no samples");
+  if (is_silent(pcm))
+    fail("audio '", name, "' is silent: no sample reaches the level of one 16-bit step");
   // Long audio becomes consecutive blocks of at most audio_block_seconds (issue: >30 s).
   for (const auto& [begin, end] : split_audio(pcm.size(), o.audio_block_seconds)) {
     std::vector<float> part(pcm.begin() + begin, pcm.begin() + end);
@@ -113,7 +124,8 @@ void add_video(PromptBuilder& b, Prompt& prompt, const LoadedModel& m, ThreadPoo
     prompt.bidirectional.emplace_back(first, first + n);
     b.token(w.config.eoi_id);
   }
-  if (o.video_audio && v.has_audio && !v.audio16k.empty())
+  // A silent sound track is left out rather than refused: the frames still make a video.
+  if (o.video_audio && v.has_audio && !v.audio16k.empty() && !is_silent(v.audio16k))
     add_audio_pcm(b, m, pool, v.audio16k, in.name + " (sound track)", o);
 }
 

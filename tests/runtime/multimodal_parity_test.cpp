@@ -234,6 +234,15 @@ TEST(MultimodalInput, MismatchedPlaceholdersAndBadMediaGiveClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("broken.png"), std::string::npos) << e.what();
   }
+  // Silent audio: nothing to hear.
+  std::string silent = media().dir + "/silent.wav";
+  sh("sox -D -n -r 16000 -c 1 -b 16 " + silent + " trim 0 2");  // -D: no dither
+  try {
+    build_multimodal_prompt(m, pool, "<|audio|>", {read(silent, MediaInput::Audio)}, mo);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("silent"), std::string::npos) << e.what();
+  }
   // A text-only load refuses media.
   LoadedModel text_only = load_model(g, LoadOptions{});
   EXPECT_THROW(build_multimodal_prompt(text_only, pool, "<|image|>",
