@@ -40,8 +40,9 @@ Golden load_golden(const Tokenizer& tok, const std::string& name = "text") {
       Golden g;
       g.prompt = tok.encode(c["prompt"].get<std::string>(), true);
       g.prompt.insert(g.prompt.begin(), tok.bos_id());
-      if (name == "text")
+      if (name == "text") {
         EXPECT_EQ(static_cast<int>(g.prompt.size()), c["prompt_tokens_evaluated"].get<int>());
+      }
       g.generated = c["generated_ids"].get<std::vector<int32_t>>();
       g.steps = c["steps"];
       return g;
