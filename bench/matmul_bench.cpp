@@ -97,6 +97,8 @@ void decode_args(benchmark::internal::Benchmark* b) {
 void prefill_args(benchmark::internal::Benchmark* b) {
   for (int isa : {2, 1, 0})
     for (int threads : {1, 2}) b->Args({3840, 15360, 128, threads, isa});
+  // Short batches (speculative drafts, small prompts): where the packed kernel starts to pay.
+  for (int n : {2, 3, 4, 6, 8, 16, 32}) b->Args({3840, 15360, n, 1, 2});
 }
 
 #define UG_MATMUL_BENCH(T)                            \

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "base/error.h"
 #include "kernels/dot.h"
 #include "kernels/isa.h"
 #include "kernels/matmul_impl.h"
+#include "kernels/matmul_shared.h"
 #include "kernels/q8_acts.h"
 #include "tensor/quant.h"
 
@@ -44,42 +46,55 @@ bool has_simd_kernel(DType t) {
 
 // The SIMD variants: rows are handed out in chunks from a shared counter, so a thread slowed by
 // other load on the machine takes fewer chunks; each row's arithmetic does not depend on which
-// thread computes it, so results are identical for any pool size.
-void matmul_simd(Isa isa, const TensorView& w, const float* x, int64_t n_tokens, float* y,
-                 ThreadPool& pool) {
-  const bool q8 = isa == Isa::Avx512 ? kern::avx512_uses_q8(w.type) : kern::avx2_uses_q8(w.type);
+// thread computes it, so results are identical for any pool size. Several matrices that share
+// the input (and type) run in one parallel region: x is quantized once and the threads meet once.
+void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int count, const float* x,
+                 int64_t n_tokens, ThreadPool& pool) {
+  const DType type = ws[0]->type;
+  const bool q8 = isa == Isa::Avx512 ? kern::avx512_uses_q8(type) : kern::avx2_uses_q8(type);
   // Quantized once by the calling thread, then read by all; kept for the next call.
   thread_local Q8Acts acts;
-  kern::MatmulJob job{w.type,
-                      static_cast<const uint8_t*>(w.data),
-                      w.row_size(),
-                      w.dim(0),
-                      w.dim(1),
-                      n_tokens,
-                      x,
-                      nullptr,
-                      y};
+  constexpr int kMax = 4;
+  kern::MatmulJob jobs[kMax];
+  int64_t chunk[kMax], first[kMax + 1];
+  first[0] = 0;
+  for (int m = 0; m < count; ++m) {
+    const TensorView& w = *ws[m];
+    jobs[m] = kern::MatmulJob{type,
+                              static_cast<const uint8_t*>(w.data),
+                              w.row_size(),
+                              w.dim(0),
+                              w.dim(1),
+                              n_tokens,
+                              x,
+                              nullptr,
+                              ys[m]};
+    // Multiples of 16 rows (the kernels' row block), about 16 chunks per thread.
+    chunk[m] = std::max<int64_t>(16, (w.dim(1) / (16 * pool.size()) + 15) / 16 * 16);
+    first[m + 1] = first[m] + (w.dim(1) + chunk[m] - 1) / chunk[m];
+  }
   if (q8) {
-    quantize_acts(x, n_tokens, job.in, acts);
-    job.acts = &acts;
+    // The AVX-512 Q4_0 kernels read activations in the order of a quad's nibbles.
+    quantize_acts(x, n_tokens, jobs[0].in, acts, isa == Isa::Avx512 && type == DType::Q4_0);
+    for (int m = 0; m < count; ++m) jobs[m].acts = &acts;
   }
   auto rows = isa == Isa::Avx512 ? kern::avx512_rows : kern::avx2_rows;
-  const int64_t out = job.out;
-  // Multiples of 16 rows (the kernels' row block), about 16 chunks per thread.
-  const int64_t chunk = std::max<int64_t>(16, (out / (16 * pool.size()) + 15) / 16 * 16);
-  const int64_t n_chunks = (out + chunk - 1) / chunk;
+  auto run = [&](int64_t c) {
+    int m = 0;
+    while (c >= first[m + 1]) ++m;
+    const int64_t r0 = (c - first[m]) * chunk[m];
+    rows(jobs[m], r0, std::min(jobs[m].out, r0 + chunk[m]));
+  };
+  const int64_t n_chunks = first[count];
   if (n_chunks == 1 || pool.size() == 1) {
-    rows(job, 0, out);
+    for (int64_t c = 0; c < n_chunks; ++c) run(c);
     return;
   }
   std::atomic<int64_t> next{0};
-  pool.parallel_for(
-      pool.size(),
-      [&](int64_t, int64_t, int) {
-        for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;)
-          rows(job, c * chunk, std::min(out, (c + 1) * chunk));
-      },
-      1);
+  auto body = [&](int64_t, int64_t, int) {
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) run(c);
+  };
+  pool.parallel_for(pool.size(), std::ref(body), 1);
 }
 }  // namespace
 
@@ -95,7 +110,9 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
     // Types without a dedicated kernel go through the reference dequantizer inside the workers;
     // decoding one row here first makes an undecodable type fail in the caller's thread.
     if (!has_simd_kernel(w.type)) dequantize_row(w.type, w.row(0), scratch(w.dim(0)), w.dim(0));
-    matmul_simd(isa, w, x, n_tokens, y, pool);
+    const TensorView* ws[] = {&w};
+    float* ys[] = {y};
+    matmul_simd(isa, ws, ys, 1, x, n_tokens, pool);
     return;
   }
   const int64_t in = w.dim(0), out = w.dim(1);
@@ -125,6 +142,29 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
   };
   // Enough rows per chunk that the per-call cost of waking a worker is amortised.
   pool.parallel_for(out, run, 16);
+}
+
+void matmul_shared_input(std::initializer_list<std::pair<const TensorView*, float*>> mats,
+                         const float* x, int64_t n_tokens, ThreadPool& pool) {
+  const TensorView* ws[4];
+  float* ys[4];
+  int count = 0;
+  bool together = mats.size() <= 4 && n_tokens > 0 && active_isa() != Isa::Scalar;
+  for (const auto& [w, y] : mats) {
+    check_matrix(*w, "matmul");
+    if (count < 4) {
+      ws[count] = w;
+      ys[count] = y;
+    }
+    ++count;
+    together = together && has_simd_kernel(w->type) && w->type == mats.begin()->first->type &&
+               w->dim(0) == mats.begin()->first->dim(0);
+  }
+  if (!together) {
+    for (const auto& [w, y] : mats) matmul(*w, x, n_tokens, y, pool);
+    return;
+  }
+  matmul_simd(active_isa(), ws, ys, count, x, n_tokens, pool);
 }
 
 void embedding_row(const TensorView& table, int64_t row, float* out) {

@@ -1,10 +1,11 @@
 // AVX-512 kernels (F/BW/VL/DQ + VNNI + VBMI: Ice Lake, Zen 4 and later), compiled for that target
 // whatever the build flags; matmul() only calls them after checking the CPU (kernels/isa.h).
 //
-// Quantized types: a 64-byte vector holds 64 unsigned weight codes for one pair of activation
-// blocks (Q8Acts); vpdpbusd gives 16 lane sums of 4 products, which are scaled per lane in f32.
-// A row is streamed once per tile of up to 8 tokens, so decode (1 token) reads each weight byte
-// once and prefill decodes each weight block once per 8 tokens.
+// Quantized types take 8-bit activations (Q8Acts) and vpdpbusd. Q4_0 and Q8_0 have two paths
+// with the same float arithmetic per (row, token), so a token's result never depends on the other
+// rows of its batch: few tokens stream each row once per token (exact_rows), many tokens go
+// through a repacked 16-row tile (packed_rows). Q4_K and Q6_K stream a row once per tile of up
+// to 8 tokens, with a 64-byte vector holding a pair of activation blocks.
 // GCC 12's AVX-512 reduction intrinsics start from _mm512_undefined_*(), which -Wuninitialized
 // reports inside the system header; the pragma must precede the include to cover it.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -20,6 +21,8 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi")
+
+#include "kernels/avx512_util.h"
 
 namespace ug::kern {
 namespace {
@@ -89,129 +92,36 @@ void f32_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
 
 // ---- 8-bit activations -------------------------------------------------------------------------
 
-// Pointers of the tile's tokens into the quantized activations.
+// f16 scales at the start of 16 consecutive blocks of `stride` bytes (only `m`'s lanes read).
+inline __m512 block_scales(const uint8_t* w, __m512i offsets, __mmask16 m) {
+  const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, w, 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+// Pointers of a tile's tokens into the quantized activations.
 template <int NT>
-struct TileActs {
+struct GroupActs {
   const int8_t* qs[NT];
-  const float* dxv[NT];
-  const int32_t* b8[NT];
+  const float* d[NT];
   const float* s[NT];
-  TileActs(const Q8Acts& a, int64_t t0) {
+  GroupActs(const Q8Acts& a, int64_t t0) {
     for (int t = 0; t < NT; ++t) {
       qs[t] = a.qs_of(t0 + t);
-      dxv[t] = a.dxv_of(t0 + t);
-      b8[t] = a.b8_of(t0 + t);
+      d[t] = a.d_of(t0 + t);
       s[t] = a.s_of(t0 + t);
     }
   }
 };
 
-// acc[t] += Σ_lanes (lane dot of q with pair p of token t, plus `bias`) × wsc × d_x.
-// kBias: 0 none, 1 the stored -8·Σx (codes offset by 8), 4 times that (offset 32).
-template <int NT, int kBias>
-inline void accumulate_pair(const TileActs<NT>& ta, int64_t p, __m512i q, __m512 wsc, __m512* acc) {
-  for (int t = 0; t < NT; ++t) {
-    __m512i init = _mm512_setzero_si512();
-    if constexpr (kBias == 1) init = _mm512_loadu_si512(ta.b8[t] + 16 * p);
-    if constexpr (kBias == 4) init = _mm512_slli_epi32(_mm512_loadu_si512(ta.b8[t] + 16 * p), 2);
-    const __m512i dot = _mm512_dpbusd_epi32(init, q, _mm512_loadu_si512(ta.qs[t] + 64 * p));
-    const __m512 sc = _mm512_mul_ps(wsc, _mm512_loadu_ps(ta.dxv[t] + 16 * p));
-    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, acc[t]);
-  }
-}
-
-// Q4_0 (18-byte blocks: f16 d, 16 bytes of nibbles; low nibbles are elements 0-15).
-alignas(64) constexpr uint8_t kQ40Perm[64] = {
-    2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 2,  3,  4,  5,  6,  7,
-    8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-    32, 33, 34, 35, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-alignas(64) constexpr uint16_t kQ40Shift[32] = {0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
-                                                0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4};
-alignas(32) constexpr uint16_t kQ40Scale[16] = {0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9};
-
-template <int NT>
-void q4_0_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
-  const Q8Acts& a = *job.acts;
-  const TileActs<NT> ta(a, t0);
-  const int64_t full_pairs = job.in / 64;
-  const __m512i perm = _mm512_load_si512(kQ40Perm), shift = _mm512_load_si512(kQ40Shift);
-  const __m256i sidx = _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ40Scale));
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
-  __m512 acc[2][NT];
-  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
-  // Pairs whose 64-byte load stays inside the row; later ones load only their own bytes.
-  const int64_t wide_pairs = job.in / 32 * 18 >= 64 ? (job.in / 32 * 18 - 64) / 36 + 1 : 0;
-  auto unit = [&](int64_t p, __m512* ac) {
-    __m512i raw;
-    if (p < wide_pairs) {
-      raw = _mm512_loadu_si512(w + 36 * p);
-    } else {
-      // A lone last block loads 18 bytes; the zero upper half then has scale 0.
-      raw = _mm512_maskz_loadu_epi8(p < full_pairs ? 0xFFFFFFFFFull : 0x3FFFFull, w + 36 * p);
-    }
-    const __m512i q =
-        _mm512_and_si512(_mm512_srlv_epi16(_mm512_permutexvar_epi8(perm, raw), shift), low4);
-    const __m512 wsc = _mm512_cvtph_ps(_mm256_permutexvar_epi16(sidx, _mm512_castsi512_si256(raw)));
-    accumulate_pair<NT, 1>(ta, p, q, wsc, ac);
-  };
-  int64_t p = 0;
-  for (; p + 2 <= a.pairs; p += 2) {
-    unit(p, acc[0]);
-    unit(p + 1, acc[1]);
-  }
-  if (p < a.pairs) unit(p, acc[0]);
-  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
-}
-
-// Q8_0 (34-byte blocks: f16 d, 32 signed bytes). vpdpbusd multiplies unsigned by signed bytes, so
-// |w| is used and w's sign moves onto x.
-alignas(64) constexpr uint8_t kQ80Perm[64] = {
-    2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-    24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67};
-alignas(64) constexpr uint16_t kQ80Scale[32] = {0,  0,  0,  0,  0,  0, 0, 0, 17, 17, 17,
-                                                17, 17, 17, 17, 17, 0, 0, 0, 0,  0,  0,
-                                                0,  0,  0,  0,  0,  0, 0, 0, 0,  0};
-
-template <int NT>
-void q8_0_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
-  const Q8Acts& a = *job.acts;
-  const TileActs<NT> ta(a, t0);
-  const int64_t full_pairs = job.in / 64;
-  const __m512i perm = _mm512_load_si512(kQ80Perm), sidx = _mm512_load_si512(kQ80Scale);
-  __m512 acc[2][NT];
-  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
-  auto unit = [&](int64_t p, __m512* ac) {
-    const uint8_t* b = w + 68 * p;
-    __m512i raw0, raw1;
-    if (p < full_pairs) {
-      raw0 = _mm512_loadu_si512(b);
-      raw1 = _mm512_maskz_loadu_epi8(0xF, b + 64);
-    } else {
-      raw0 = _mm512_maskz_loadu_epi8(0x3FFFFFFFFull, b);
-      raw1 = _mm512_setzero_si512();
-    }
-    const __m512i q = _mm512_permutex2var_epi8(raw0, perm, raw1);
-    const __m512 wsc =
-        _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(sidx, raw0)));
-    const __m512i aq = _mm512_abs_epi8(q);
-    const __mmask64 neg = _mm512_movepi8_mask(q);
-    for (int t = 0; t < NT; ++t) {
-      const __m512i x = _mm512_loadu_si512(ta.qs[t] + 64 * p);
-      const __m512i xs = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
-      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aq, xs);
-      const __m512 sc = _mm512_mul_ps(wsc, _mm512_loadu_ps(ta.dxv[t] + 16 * p));
-      ac[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), sc, ac[t]);
-    }
-  };
-  int64_t p = 0;
-  for (; p + 2 <= a.pairs; p += 2) {
-    unit(p, acc[0]);
-    unit(p + 1, acc[1]);
-  }
-  if (p < a.pairs) unit(p, acc[0]);
-  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
-}
+// Q4_0 (18-byte blocks: f16 d, 16 bytes of nibbles; low nibbles are elements 0-15). Codes are
+// 0..15 with an offset of 8: Σ (q − 8)·x = Σ q·x − 8·Σ x, the second term from the block sums.
+// Activations in Q4_0 order: a quad of 4 blocks (72 weight bytes) is one byte permute of its 64
+// nibble bytes; low nibbles meet the quad's first 64 activation bytes, high nibbles the next 64,
+// and both dot products land in the same lanes (lane l: block l / 4).
+alignas(64) constexpr uint8_t kQ40QuadPerm[64] = {
+    2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25,
+    26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+    50, 51, 52, 53, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71};
 
 // Q4_K (144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8
 // sub-blocks of 32, 128 bytes of nibbles). w = d·sc·q − dmin·m; the min term uses the
@@ -224,7 +134,7 @@ constexpr int32_t kQ4KScale[4][16] = {{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
 template <int NT>
 void q4_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
   const Q8Acts& a = *job.acts;
-  const TileActs<NT> ta(a, t0);
+  const GroupActs<NT> ta(a, t0);
   const int64_t nsb = job.in / 256;
   const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -251,11 +161,21 @@ void q4_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
         _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(f16(b)), _mm512_set1_ps(f16(b + 2)));
     const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sm)), dd);
     const __m256 mins = _mm512_extractf32x8_ps(v, 1);
+    // Lanes 0-7: sub-block scale × the activation scale of the same 32 elements.
+    __m512 D[NT];
+    for (int t = 0; t < NT; ++t)
+      D[t] = _mm512_mul_ps(v, _mm512_zextps256_ps512(_mm256_loadu_ps(ta.d[t] + 8 * sb)));
     for (int c = 0; c < 4; ++c) {
       const __m512i raw = _mm512_broadcast_i64x4(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c)));
       const __m512i q = _mm512_and_si512(_mm512_srlv_epi64(raw, shift), low4);
-      accumulate_pair<NT, 0>(ta, 4 * sb + c, q, _mm512_permutexvar_ps(sidx[c], v), acc[c & 1]);
+      const int64_t p = 4 * sb + c;
+      for (int t = 0; t < NT; ++t) {
+        const __m512i dot =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(ta.qs[t] + 64 * p));
+        acc[c & 1][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
+                                        _mm512_permutexvar_ps(sidx[c], D[t]), acc[c & 1][t]);
+      }
     }
     for (int t = 0; t < NT; ++t)
       accm[t] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(ta.s[t] + 8 * sb), accm[t]);
@@ -280,7 +200,10 @@ constexpr int32_t kQ6KScale[4][16] = {
 template <int NT>
 void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
   const Q8Acts& a = *job.acts;
-  const TileActs<NT> ta(a, t0);
+  const GroupActs<NT> ta(a, t0);
+  // Scale i covers elements 16i..16i+15, i.e. activation block i / 2.
+  const __m512i half_idx = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i off32 = _mm512_set1_epi8(32);
   const int64_t nsb = job.in / 256;
   // Elements l and l+32 of a half take bits 0-1 and 2-3 of qh[l]; l+64 and l+96 bits 4-5, 6-7.
   const __m512i shl_lo = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);
@@ -295,6 +218,24 @@ void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
     const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192)))),
                                    _mm512_set1_ps(f16(b + 208)));
+    __m512 D[NT];
+    for (int t = 0; t < NT; ++t)
+      D[t] = _mm512_mul_ps(
+          v, _mm512_permutexvar_ps(half_idx,
+                                   _mm512_zextps256_ps512(_mm256_loadu_ps(ta.d[t] + 8 * sb))));
+    // Signed codes z − 32: |z − 32| against x with z − 32's sign (vpdpbusd takes unsigned ×
+    // signed).
+    auto pair = [&](int64_t p, __m512i z, __m512i idx, __m512* ac) {
+      const __m512i c = _mm512_sub_epi8(z, off32);
+      const __m512i ac8 = _mm512_abs_epi8(c);
+      const __mmask64 neg = _mm512_movepi8_mask(c);
+      for (int t = 0; t < NT; ++t) {
+        const __m512i x = _mm512_loadu_si512(ta.qs[t] + 64 * p);
+        const __m512i xs = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ac8, xs);
+        ac[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, D[t]), ac[t]);
+      }
+    };
     for (int h = 0; h < 2; ++h) {
       const __m512i ql = _mm512_loadu_si512(b + 64 * h);
       const __m512i qh = _mm512_broadcast_i64x4(
@@ -303,12 +244,368 @@ void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
                                          _mm512_and_si512(_mm512_sllv_epi64(qh, shl_lo), bits45));
       const __m512i z2 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
                                          _mm512_and_si512(_mm512_srlv_epi64(qh, shr_hi), bits45));
-      accumulate_pair<NT, 4>(ta, 4 * sb + 2 * h, z1, _mm512_permutexvar_ps(sidx[2 * h], v), acc[0]);
-      accumulate_pair<NT, 4>(ta, 4 * sb + 2 * h + 1, z2, _mm512_permutexvar_ps(sidx[2 * h + 1], v),
-                             acc[1]);
+      pair(4 * sb + 2 * h, z1, sidx[2 * h], acc[0]);
+      pair(4 * sb + 2 * h + 1, z2, sidx[2 * h + 1], acc[1]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
+}
+
+// Bytes ahead that each row's stream is prefetched: with short rows, or rows visited in turns,
+// the hardware prefetchers alone leave loads waiting on memory.
+constexpr int kPrefetch = 4096;  // measured best of 1-8 KB at 12B shapes
+
+// ---- few tokens: per-block dots, then the packed kernel's float arithmetic
+// ------------------------
+//
+// A token's result must not depend on which other rows share its matmul (a server batching
+// several sequences must give each the tokens it would get alone), so with fewer tokens than the
+// packed kernel takes, each block's integer dot is computed row by row (exact in any order) and
+// the float part then repeats packed_tile's operations in the same order: per block,
+// v = cvt(dot)·d_x − offset·s_x, acc = fma(d_w, v, acc), with lanes = 16 rows.
+
+// Dword j of 128-bit lane m of the result: the sum of v[j]'s 128-bit lane m.
+inline __m512i lane_sums(const __m512i* v) {
+  const __m512i t0 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i t1 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+}
+
+// Q4_0 (activations in Q4_0 order): the 16 block dots of one group of 4 quads, lane = block.
+inline __m512i q4_0_group_dots(const uint8_t* w, const int8_t* xq, int64_t k0, int64_t quads,
+                               int64_t row_len, __m512i perm, __m512i low4) {
+  __m512i q[4];
+  for (int j = 0; j < 4; ++j) {
+    const int64_t k = k0 + j;
+    if (k >= quads) {
+      q[j] = _mm512_setzero_si512();
+      continue;
+    }
+    const uint8_t* b = w + 72 * k;
+    __m512i raw0, raw1;
+    if (72 * k + 72 <= row_len) [[likely]] {
+      raw0 = _mm512_loadu_si512(b);
+      raw1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + 64)));
+    } else {
+      const int64_t left = row_len - 72 * k;
+      raw0 = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, b);
+      raw1 = left > 64 ? _mm512_maskz_loadu_epi8((1ull << (left - 64)) - 1, b + 64)
+                       : _mm512_setzero_si512();
+    }
+    const __m512i nib = _mm512_permutex2var_epi8(raw0, perm, raw1);
+    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(nib, low4),
+                                    _mm512_loadu_si512(xq + 128 * k));
+    q[j] = _mm512_dpbusd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(nib, 4), low4),
+                               _mm512_loadu_si512(xq + 128 * k + 64));
+  }
+  // q[j] lane 4m + l belongs to block 4j + m; summing each 128-bit lane gives lane 4m + j =
+  // block 4j + m.
+  const __m512i u = lane_sums(q);
+  const __m512i idx = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return _mm512_permutexvar_epi32(idx, u);
+}
+
+// Q8_0 (natural order, codes + 128): the 16 block dots of pairs [p0, p0 + 8), lane = block.
+inline __m512i q8_0_group_dots(const uint8_t* w, const int8_t* xq, int64_t p0, int64_t pairs,
+                               int64_t full_pairs) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i q[8];
+  for (int j = 0; j < 8; ++j) {
+    const int64_t p = p0 + j;
+    if (p >= pairs) {
+      q[j] = _mm512_setzero_si512();
+      continue;
+    }
+    const uint8_t* b = w + 68 * p;
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+    const __m256i hi = p < full_pairs ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 36))
+                                      : _mm256_setzero_si256();
+    const __m512i c = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
+    q[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c, _mm512_loadu_si512(xq + 64 * p));
+  }
+  // q[j]: 128-bit lanes 0-1 block 2j, 2-3 block 2j + 1. Sum each 128-bit lane (4 pairs at once),
+  // then the two lanes of each block.
+  const __m512i a = lane_sums(q), b = lane_sums(q + 4);
+  // a: lanes m=0,1 → blocks 2j (j = 0..3), m=2,3 → 2j + 1; b the same for j = 4..7.
+  const __m512i s = _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  // s lanes: 0-3 blocks 0,2,4,6; 4-7 blocks 1,3,5,7; 8-11 blocks 8,10,12,14; 12-15 blocks 9,...
+  const __m512i idx = _mm512_set_epi32(15, 11, 14, 10, 13, 9, 12, 8, 7, 3, 6, 2, 5, 1, 4, 0);
+  return _mm512_permutexvar_epi32(idx, s);
+}
+
+// In place: afterwards r[c] lane i = (before) r[i] lane c, for 16 × 16 dwords.
+inline void transpose16(__m512i* r) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  __m512i u[16];  // u[4i + j], 128-bit lane L: rows 4i..4i+3 of column 4L + j
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88);
+    const __m512i v1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xDD);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88);
+    const __m512i v3 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xDD);
+    r[j] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+    r[4 + j] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+    r[8 + j] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+    r[12 + j] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+  }
+}
+
+template <DType T>
+void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
+  constexpr int kBlockBytes = T == DType::Q4_0 ? 18 : 34;
+  constexpr int kChunk = 8;  // groups of 16 blocks per pass over the tile's rows (16 KB of dots)
+  const Q8Acts& a = *job.acts;
+  const int64_t nb = job.in / 32, groups = (nb + 15) / 16;
+  const int64_t row_len = nb * kBlockBytes;
+  // [16 rows][kChunk groups × 16 blocks]; rows past the tile's last keep stale values: their
+  // lanes are computed but never stored.
+  alignas(64) int32_t dot_rows[16 * kChunk * 16] = {};
+  alignas(64) float dw_rows[16 * kChunk * 16] = {};
+  constexpr int kStride = kChunk * 16;
+  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i offsets = _mm512_mullo_epi32(iota, _mm512_set1_epi32(kBlockBytes));
+  const __m512i perm = _mm512_load_si512(kQ40QuadPerm), low4 = _mm512_set1_epi8(0x0F);
+  const __m512 off = _mm512_set1_ps(T == DType::Q4_0 ? 8.f : 128.f);
+  for (int64_t r = r0; r < r1; r += 16) {
+    const int nr = static_cast<int>(r1 - r < 16 ? r1 - r : 16);
+    const __mmask16 rm = static_cast<__mmask16>((1u << nr) - 1);
+    for (int64_t t = 0; t < job.n_tokens; ++t) {
+      const int8_t* xq = a.qs_of(t);
+      const float* xd = a.d_of(t);
+      const float* xs = a.s_of(t);
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t c0 = 0; c0 < groups; c0 += kChunk) {
+        const int64_t gc = groups - c0 < kChunk ? groups - c0 : kChunk;
+        for (int i = 0; i < nr; ++i) {
+          const uint8_t* w = job.w + (r + i) * job.row_bytes;
+          for (int64_t g = c0; g < c0 + gc; ++g) {
+            // Rows are contiguous: prefetching ahead runs on into the next row.
+            const uint8_t* gw = w + kBlockBytes * 16 * g;
+            for (int l = 0; l < kBlockBytes * 16; l += 64)
+              _mm_prefetch(reinterpret_cast<const char*>(gw + l) + kPrefetch, _MM_HINT_T0);
+            const __m512i v = T == DType::Q4_0
+                                  ? q4_0_group_dots(w, xq, 4 * g, (nb + 3) / 4, row_len, perm, low4)
+                                  : q8_0_group_dots(w, xq, 8 * g, a.pairs, nb / 2);
+            _mm512_store_si512(dot_rows + i * kStride + 16 * (g - c0), v);
+            // After the plain loads above brought the group's lines in.
+            const int64_t left = nb - 16 * g;
+            const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+            _mm512_store_ps(dw_rows + i * kStride + 16 * (g - c0), block_scales(gw, offsets, m));
+          }
+        }
+        for (int64_t g = c0; g < c0 + gc; ++g) {
+          __m512i db[16], wb[16];  // per block of the group: lane = row
+          for (int i = 0; i < 16; ++i) {
+            db[i] = _mm512_load_si512(dot_rows + i * kStride + 16 * (g - c0));
+            wb[i] = _mm512_load_si512(dw_rows + i * kStride + 16 * (g - c0));
+          }
+          transpose16(db);
+          transpose16(wb);
+          const int bn = static_cast<int>(nb - 16 * g < 16 ? nb - 16 * g : 16);
+          for (int k = 0; k < bn; ++k) {
+            const int64_t b = 16 * g + k;
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(db[k]), _mm512_set1_ps(xd[b]));
+            v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[b]), v);
+            acc = _mm512_fmadd_ps(_mm512_castsi512_ps(wb[k]), v, acc);
+          }
+        }
+      }
+      _mm512_mask_storeu_ps(job.y + t * job.out + r, rm, acc);
+    }
+  }
+}
+
+// ---- prefill: packed rows × tokens micro-kernel (Q4_0, Q8_0) -----------------------------------
+//
+// For many tokens the weights are repacked, a tile of 16 rows × 32 blocks at a time, into vectors
+// whose 16 lanes are the 16 rows: vector i of a block holds each row's codes of elements
+// 4i..4i+3 as unsigned bytes. One vpdpbusd with token t's 4 activation bytes broadcast then
+// advances 16 rows at once, and the block scales are applied once per block and token for all 16
+// rows. The tile (18 KB) stays in L1 while every token passes over it.
+
+constexpr int kPackRows = 16, kPackBlocks = 32, kPackTokens = 4;
+// Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
+// tokens) to 3× (128) faster beyond.
+// Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
+// tokens) to 3× (128) faster beyond.
+constexpr int64_t kPackMinTokens = 4;
+
+struct alignas(64) PackedBlock {
+  __m512i w[8];  // w[i] lane r: row r's codes of elements 4i..4i+3, unsigned
+  __m512 d;      // lane r: row r's block scale
+};
+
+// 4×4 transpose of dwords inside each 128-bit lane: afterwards a holds every lane's dword 0 of
+// a, b, c, d (in that order), b the dwords 1, and so on.
+inline void transpose4(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
+  const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
+  const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
+  a = _mm512_unpacklo_epi64(t0, t2);
+  b = _mm512_unpackhi_epi64(t0, t2);
+  c = _mm512_unpacklo_epi64(t1, t3);
+  d = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// 16 bytes of rows k, 4 + k, 8 + k, 12 + k: after transpose4 over k = 0..3, vector i holds
+// dword i of rows 0..15 in lane order.
+inline __m512i rows4(const uint8_t* p, uint64_t stride, int k) {
+  auto at = [&](int r) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + r * stride));
+  };
+  __m512i z = _mm512_castsi128_si512(at(k));
+  z = _mm512_inserti32x4(z, at(4 + k), 1);
+  z = _mm512_inserti32x4(z, at(8 + k), 2);
+  return _mm512_inserti32x4(z, at(12 + k), 3);
+}
+
+// 16 bytes at p of each of the 16 rows, as 4 vectors of dwords (lane r = row r).
+inline void load_transposed(const uint8_t* p, uint64_t stride, __m512i* v) {
+  for (int k = 0; k < 4; ++k) v[k] = rows4(p, stride, k);
+  transpose4(v[0], v[1], v[2], v[3]);
+}
+
+// Rows [r, r + 16) (lanes outside `rm` read nothing and stay zero) × blocks [b0, b0 + nb).
+// A full tile is read with plain loads and transposed in registers; a partial one (the last
+// rows of a matrix) with masked gathers.
+template <DType T>
+void pack_blocks(const MatmulJob& job, int64_t r, __mmask16 rm, int64_t b0, int nb,
+                 PackedBlock* out) {
+  constexpr int kBlockBytes = T == DType::Q4_0 ? 18 : 34;
+  const uint64_t stride = job.row_bytes;
+  const __m512i rows =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(static_cast<int>(stride)));
+  const __m512i zero = _mm512_setzero_si512();
+  const bool full = rm == 0xFFFF;
+  const uint8_t* base = job.w + r * stride;
+  for (int b = 0; b < nb; ++b) {
+    const uint8_t* p = base + (b0 + b) * kBlockBytes;
+    const __m512i dg = _mm512_mask_i32gather_epi32(zero, rm, rows, p, 1);
+    out[b].d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dg));
+    __m512i v[8];
+    constexpr int kVecs = T == DType::Q4_0 ? 4 : 8;  // dwords of codes per row
+    if (full) {
+      load_transposed(p + 2, stride, v);
+      if constexpr (T == DType::Q8_0) load_transposed(p + 18, stride, v + 4);
+    } else {
+      for (int i = 0; i < kVecs; ++i)
+        v[i] = _mm512_mask_i32gather_epi32(zero, rm, rows, p + 2 + 4 * i, 1);
+    }
+    if constexpr (T == DType::Q4_0) {
+      const __m512i low4 = _mm512_set1_epi8(0x0F);
+      for (int i = 0; i < 4; ++i) {
+        out[b].w[i] = _mm512_and_si512(v[i], low4);  // elements 4i.., low nibbles
+        out[b].w[i + 4] = _mm512_and_si512(_mm512_srli_epi32(v[i], 4), low4);  // 16 + 4i..
+      }
+    } else {
+      const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));  // signed → w + 128
+      for (int i = 0; i < 8; ++i) out[b].w[i] = _mm512_xor_si512(v[i], bias);
+    }
+  }
+}
+
+// acc[t] (lane r = row r) += Σ_blocks d_w · (d_x · Σ codes·x − offset · d_x · Σ x).
+// Dword of activation block b (from the tile's first) holding elements 4i..4i+3.
+template <bool kQ4Order>
+constexpr int x_dword(int b, int i) {
+  if constexpr (kQ4Order) return b / 4 * 32 + b % 4 * 4 + (i < 4 ? i : 12 + i);
+  return 8 * b + i;
+}
+
+template <int NT, bool kQ4Order>
+void packed_tile(const PackedBlock* pb, int nb, const Q8Acts& a, int64_t t0, int64_t b0,
+                 float offset, __m512* acc) {
+  const int32_t* xq[NT];
+  const float* xd[NT];
+  const float* xs[NT];
+  for (int t = 0; t < NT; ++t) {
+    xq[t] = reinterpret_cast<const int32_t*>(a.qs_of(t0 + t) + 32 * b0);
+    xd[t] = a.d_of(t0 + t) + b0;
+    xs[t] = a.s_of(t0 + t) + b0;
+  }
+  const __m512 off = _mm512_set1_ps(offset);
+  for (int b = 0; b < nb; ++b) {
+    const PackedBlock& P = pb[b];
+    __m512i s0[NT], s1[NT];
+    for (int t = 0; t < NT; ++t) {
+      s0[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[0],
+                                  _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 0)]));
+      s1[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[1],
+                                  _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 1)]));
+    }
+    for (int i = 2; i < 8; i += 2)
+      for (int t = 0; t < NT; ++t) {
+        s0[t] =
+            _mm512_dpbusd_epi32(s0[t], P.w[i], _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i)]));
+        s1[t] = _mm512_dpbusd_epi32(s1[t], P.w[i + 1],
+                                    _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i + 1)]));
+      }
+    for (int t = 0; t < NT; ++t) {
+      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t])),
+                               _mm512_set1_ps(xd[t][b]));
+      v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[t][b]), v);
+      acc[t] = _mm512_fmadd_ps(P.d, v, acc[t]);
+    }
+  }
+}
+
+template <int NT>
+void packed_tokens(const PackedBlock* pb, int nb, const MatmulJob& job, int64_t t0, int64_t r,
+                   __mmask16 rm, int64_t b0, float offset) {
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t)
+    acc[t] =
+        b0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rm, job.y + (t0 + t) * job.out + r);
+  if (job.acts->q4_order)
+    packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, acc);
+  else
+    packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, acc);
+  for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(job.y + (t0 + t) * job.out + r, rm, acc[t]);
+}
+
+void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
+  thread_local PackedBlock tile[kPackBlocks];
+  const int64_t nb = job.in / 32;
+  const float offset = job.type == DType::Q4_0 ? 8.f : 128.f;
+  for (int64_t r = r0; r < r1; r += kPackRows) {
+    const int64_t rows = r1 - r < kPackRows ? r1 - r : kPackRows;
+    const __mmask16 rm = static_cast<__mmask16>((1u << rows) - 1);
+    for (int64_t b0 = 0; b0 < nb; b0 += kPackBlocks) {
+      const int n = static_cast<int>(nb - b0 < kPackBlocks ? nb - b0 : kPackBlocks);
+      if (job.type == DType::Q4_0)
+        pack_blocks<DType::Q4_0>(job, r, rm, b0, n, tile);
+      else
+        pack_blocks<DType::Q8_0>(job, r, rm, b0, n, tile);
+      int64_t t0 = 0;
+      for (; t0 + kPackTokens <= job.n_tokens; t0 += kPackTokens)
+        packed_tokens<kPackTokens>(tile, n, job, t0, r, rm, b0, offset);
+      switch (job.n_tokens - t0) {
+        case 3:
+          packed_tokens<3>(tile, n, job, t0, r, rm, b0, offset);
+          break;
+        case 2:
+          packed_tokens<2>(tile, n, job, t0, r, rm, b0, offset);
+          break;
+        case 1:
+          packed_tokens<1>(tile, n, job, t0, r, rm, b0, offset);
+          break;
+        default:
+          break;
+      }
+    }
+  }
 }
 
 // ---- driver ------------------------------------------------------------------------------------
@@ -322,8 +619,6 @@ void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
 const RowFn kF32[] = UG_F32_TABLE(f32_row, DType::F32);
 const RowFn kF16[] = UG_F32_TABLE(f32_row, DType::F16);
 const RowFn kBF16[] = UG_F32_TABLE(f32_row, DType::BF16);
-const RowFn kQ4_0[] = UG_ROW_TABLE(q4_0_row);
-const RowFn kQ8_0[] = UG_ROW_TABLE(q8_0_row);
 const RowFn kQ4_K[] = UG_ROW_TABLE(q4_k_row);
 const RowFn kQ6_K[] = UG_ROW_TABLE(q6_k_row);
 
@@ -334,6 +629,12 @@ bool avx512_uses_q8(DType type) {
 }
 
 void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
+  if ((job.type == DType::Q4_0 || job.type == DType::Q8_0) && job.n_tokens >= kPackMinTokens) {
+    packed_rows(job, r0, r1);
+    return;
+  }
+  if (job.type == DType::Q4_0) return exact_rows<DType::Q4_0>(job, r0, r1);
+  if (job.type == DType::Q8_0) return exact_rows<DType::Q8_0>(job, r0, r1);
   const RowFn* fns = nullptr;
   switch (job.type) {
     case DType::F32:
@@ -344,12 +645,6 @@ void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
       break;
     case DType::BF16:
       fns = kBF16;
-      break;
-    case DType::Q4_0:
-      fns = kQ4_0;
-      break;
-    case DType::Q8_0:
-      fns = kQ8_0;
       break;
     case DType::Q4_K:
       fns = kQ4_K;

@@ -18,7 +18,10 @@ inline int32_t round_int(float v) {
 
 void quantize_block(const float* x, int8_t* q, float& d, float& s) {
   float amax = 0.f;
-  for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  for (int j = 0; j < 32; ++j) {
+    const float a = std::fabs(x[j]);
+    amax = a > amax ? a : amax;  // not std::fmax: that stays a library call per element
+  }
   d = amax / 127.f;
   const float id = d != 0.f ? 1.f / d : 0.f;
   int32_t sum = 0;
@@ -31,36 +34,37 @@ void quantize_block(const float* x, int8_t* q, float& d, float& s) {
 }
 }  // namespace
 
-void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& a) {
+void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& a, bool q4_order) {
   if (in <= 0 || in % 32 != 0)
     fail("quantize_acts: row length ", in, " is not a positive multiple of 32");
   a.in = in;
   a.n_tokens = n_tokens;
-  a.pairs = (in + 63) / 64;
+  a.q4_order = q4_order;
+  a.pairs = q4_order ? (in + 127) / 128 * 2 : (in + 63) / 64;
   const auto n = static_cast<size_t>(n_tokens * a.pairs);
   if (a.qs.size() < n * 64) a.qs.resize(n * 64);
-  if (a.dxv.size() < n * 16) a.dxv.resize(n * 16);
-  if (a.b8.size() < n * 16) a.b8.resize(n * 16);
   if (a.d.size() < n * 2) a.d.resize(n * 2);
   if (a.s.size() < n * 2) a.s.resize(n * 2);
   const int64_t nb = in / 32;
   for (int64_t t = 0; t < n_tokens; ++t) {
     int8_t* qs = a.qs.data() + t * a.pairs * 64;
-    float* dxv = a.dxv.data() + t * a.pairs * 16;
-    int32_t* b8 = a.b8.data() + t * a.pairs * 16;
     float* d = a.d.data() + t * a.pairs * 2;
     float* s = a.s.data() + t * a.pairs * 2;
     for (int64_t b = 0; b < a.pairs * 2; ++b) {
-      if (b < nb) {
+      if (q4_order) {
+        int8_t blk[32] = {};
+        if (b < nb)
+          quantize_block(x + t * in + b * 32, blk, d[b], s[b]);
+        else
+          d[b] = s[b] = 0.f;
+        int8_t* quad = qs + b / 4 * 128 + b % 4 * 16;
+        std::memcpy(quad, blk, 16);
+        std::memcpy(quad + 64, blk + 16, 16);
+      } else if (b < nb) {
         quantize_block(x + t * in + b * 32, qs + b * 32, d[b], s[b]);
       } else {
         std::memset(qs + b * 32, 0, 32);
         d[b] = s[b] = 0.f;
-      }
-      for (int k = 0; k < 8; ++k) {
-        const int8_t* l = qs + b * 32 + k * 4;
-        dxv[b * 8 + k] = d[b];
-        b8[b * 8 + k] = -8 * (l[0] + l[1] + l[2] + l[3]);
       }
     }
   }

@@ -1,11 +1,15 @@
 #include "model/decoder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "base/error.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_shared.h"
 #include "model/layer_ops.h"
 #include "tensor/half.h"
 
@@ -18,34 +22,12 @@ void grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-float dot(const float* q, const uint16_t* k, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += q[i] * f16_to_f32(k[i]);
-  return s;
-}
-
-float dot(const float* q, const float* k, int64_t n) {
-  float s = 0;
-  for (int64_t i = 0; i < n; ++i) s += q[i] * k[i];
-  return s;
-}
-
-void axpy(float a, const uint16_t* v, float* acc, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) acc[i] += a * f16_to_f32(v[i]);
-}
-
-void axpy(float a, const float* v, float* acc, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) acc[i] += a * v[i];
-}
-
 // Stores a row of f32 values into a cache row of either element type.
 void store_row(const float* src, void* dst, int64_t n, bool f32) {
-  if (f32) {
+  if (f32)
     std::copy(src, src + n, static_cast<float*>(dst));
-  } else {
-    uint16_t* d = static_cast<uint16_t*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = f32_to_f16(src[i]);
-  }
+  else
+    store_f16(src, static_cast<uint16_t*>(dst), n);
 }
 
 }  // namespace
@@ -69,14 +51,18 @@ void Decoder::embed_token(int32_t token, float* out) const {
 
 void Decoder::forward(const Batch& batch, KvCache& cache, std::vector<float>& logits,
                       std::vector<float>* hidden) {
-  forward_multi({SequenceBatch{&batch, &cache, &logits, hidden}});
+  one_seq_.assign(1, SequenceBatch{&batch, &cache, &logits, hidden});  // no allocation per token
+  forward_multi(one_seq_);
 }
 
 void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   const Gemma4Config& c = w_->config;
   const int64_t d = c.n_embd;
   // Validate every sequence before touching any cache.
-  std::vector<int64_t> row0(seqs.size()), p0(seqs.size());
+  std::vector<int64_t>& row0 = row0_;
+  std::vector<int64_t>& p0 = p0_;
+  row0.resize(seqs.size());
+  p0.resize(seqs.size());
   int64_t n = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const Batch& batch = *seqs[s].batch;
@@ -94,7 +80,8 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
     for (size_t i = 0; i < batch.tokens.size(); ++i) {
       bool soft = !batch.embeddings.empty() && batch.embeddings[i];
       if (!soft && (batch.tokens[i] < 0 || batch.tokens[i] >= c.vocab_size))
-        fail("token id ", batch.tokens[i], " is outside the vocabulary (0..", c.vocab_size - 1, ")");
+        fail("token id ", batch.tokens[i], " is outside the vocabulary (0..", c.vocab_size - 1,
+             ")");
     }
     for (size_t t = 0; t < s; ++t)
       if (seqs[t].cache == seqs[s].cache) fail("a sequence appears twice in one pass");
@@ -123,13 +110,17 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
     for (size_t i = 0; i < batch.tokens.size(); ++i) {
       float* x = &x_[(row0[s] + i) * d];
       const float* e = batch.embeddings.empty() ? nullptr : batch.embeddings[i];
-      if (e) std::copy(e, e + d, x);
-      else embed_token(batch.tokens[i], x);
+      if (e)
+        std::copy(e, e + d, x);
+      else
+        embed_token(batch.tokens[i], x);
     }
   }
   // pos[r]: the position of scratch row r in its sequence; f16[r]: its cache stores f16.
-  std::vector<int64_t> pos(n);
-  std::vector<char> f16(n);
+  std::vector<int64_t>& pos = pos_;
+  std::vector<char>& f16 = row_f16_;
+  pos.resize(n);
+  f16.resize(n);
   for (size_t s = 0; s < seqs.size(); ++s)
     for (size_t i = 0; i < seqs[s].batch->tokens.size(); ++i) {
       pos[row0[s] + i] = p0[s] + i;
@@ -142,11 +133,16 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
     const int64_t qw = c.q_width(l), kw = c.kv_width(l);
     const float* inv_freq = c.is_sliding[l] ? inv_freq_swa_.data() : inv_freq_global_.data();
 
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x_[i * d], L.attn_norm.data(), d, c.rms_eps, &a_[i * d]);
-    matmul(L.wq, a_.data(), n, q_.data(), pool_);   // q: [n, n_head, hd]
-    matmul(L.wk, a_.data(), n, kr_.data(), pool_);  // raw k: [n, nkv, hd]
-    if (L.wv.data) matmul(L.wv, a_.data(), n, vr_.data(), pool_);
-    else std::copy(kr_.begin(), kr_.begin() + n * kw, vr_.begin());  // K=V: V is the raw K
+    for (int64_t i = 0; i < n; ++i)
+      rms_norm(&x_[i * d], L.attn_norm.data(), d, c.rms_eps, &a_[i * d]);
+    // q: [n, n_head, hd]; raw k and v: [n, nkv, hd]
+    if (L.wv.data) {
+      matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, kr_.data()}, {&L.wv, vr_.data()}}, a_.data(),
+                          n, pool_);
+    } else {
+      matmul_shared_input({{&L.wq, q_.data()}, {&L.wk, kr_.data()}}, a_.data(), n, pool_);
+      std::copy(kr_.begin(), kr_.begin() + n * kw, vr_.begin());  // K=V: V is the raw K
+    }
     for (int64_t i = 0; i < n; ++i) {
       float* q = &q_[i * qw];
       float* k = &kr_[i * kw];
@@ -157,10 +153,8 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
       rope_neox(k, nkv, hd, pos[i], inv_freq);
       rms_norm_heads(v, nullptr, nkv, hd, c.rms_eps);  // weightless V norm
       if (f16[i]) {  // this batch attends to its own K/V as the cache will hold them
-        for (int64_t j = 0; j < kw; ++j) {
-          k[j] = f16_to_f32(f32_to_f16(k[j]));
-          v[j] = f16_to_f32(f32_to_f16(v[j]));
-        }
+        round_through_f16(k, kw);
+        round_through_f16(v, kw);
       }
     }
     for (size_t s = 0; s < seqs.size(); ++s)  // o_: [n, n_head * hd]
@@ -172,9 +166,9 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
       rms_norm(o, L.post_attn_norm.data(), d, c.rms_eps, o);
       for (int64_t j = 0; j < d; ++j) x_[i * d + j] += o[j];
     }
-    for (int64_t i = 0; i < n; ++i) rms_norm(&x_[i * d], L.ffn_norm.data(), d, c.rms_eps, &a_[i * d]);
-    matmul(L.w_gate, a_.data(), n, g_.data(), pool_);
-    matmul(L.w_up, a_.data(), n, u_.data(), pool_);
+    for (int64_t i = 0; i < n; ++i)
+      rms_norm(&x_[i * d], L.ffn_norm.data(), d, c.rms_eps, &a_[i * d]);
+    matmul_shared_input({{&L.w_gate, g_.data()}, {&L.w_up, u_.data()}}, a_.data(), n, pool_);
     geglu_tanh(g_.data(), u_.data(), n * c.n_ff);
     matmul(L.w_down, g_.data(), n, a_.data(), pool_);
     for (int64_t i = 0; i < n; ++i) {
@@ -186,11 +180,13 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   }
 
   // Final norm and tied head for the rows asked for: every row, or each sequence's last.
-  std::vector<int64_t> out_rows;
+  std::vector<int64_t>& out_rows = out_rows_;
+  out_rows.clear();
   for (size_t s = 0; s < seqs.size(); ++s) {
     seqs[s].cache->advance(static_cast<int64_t>(seqs[s].batch->tokens.size()));
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
-    for (int64_t i = seqs[s].batch->all_logits ? 0 : m - 1; i < m; ++i) out_rows.push_back(row0[s] + i);
+    for (int64_t i = seqs[s].batch->all_logits ? 0 : m - 1; i < m; ++i)
+      out_rows.push_back(row0[s] + i);
   }
   const int64_t rows = static_cast<int64_t>(out_rows.size());
   for (int64_t i = 0; i < rows; ++i)
@@ -217,6 +213,9 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
 // Scores q·k with scale 1.0 (text spec §3.4) over the keys each query may see (§4): causal,
 // the window on sliding layers, and image blocks bidirectional on sliding layers only.
 // Past positions come from the cache; this batch's from kr_/vr_ (already rounded like the cache).
+// A unit of work is one row and one KV head with all the query heads that share it, so each key
+// and value row is read once per group. With fewer units than threads (decode), each unit's key
+// range is cut into parts whose partial softmax sums are merged afterwards.
 void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Batch& batch,
                         KvCache& cache) {
   const Gemma4Config& c = w_->config;
@@ -229,56 +228,133 @@ void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Ba
   const float* qs = &q_[row0 * qw];
   float* os = &o_[row0 * qw];
 
-  std::vector<int64_t> block_end(n, -1);  // last row a row may see through its image block
+  std::vector<int64_t>& block_end = block_end_;  // last row a row may see through its image block
+  block_end.assign(n, -1);
   if (sliding)
     for (const auto& [b, e] : batch.bidirectional)
       for (int64_t i = b; i < e; ++i) block_end[i] = e - 1;
+  auto range = [&](int64_t i, int64_t& lo, int64_t& hi) {
+    const int64_t pos = p0 + i;
+    lo = sliding ? std::max<int64_t>(0, pos - W + 1) : 0;
+    hi = std::max(pos, p0 + block_end[i]);
+  };
 
-  pool_.parallel_for(n * c.n_head, [&](int64_t begin, int64_t end, int t) {
-    std::vector<float>& sc = scores_[t];
-    std::vector<float> acc(hd);
-    for (int64_t job = begin; job < end; ++job) {
-      const int64_t i = job / c.n_head;
-      const int h = static_cast<int>(job % c.n_head), kvh = h / group;
-      const int64_t pos = p0 + i;
-      const int64_t lo = sliding ? std::max<int64_t>(0, pos - W + 1) : 0;
-      const int64_t hi = std::max(pos, p0 + block_end[i]);
-      const float* q = &qs[i * qw + h * hd];
-      grow(sc, hi - lo + 1);
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = lo; j <= hi; ++j) {
-        float s;
-        if (j >= p0) {
-          s = dot(q, kb + (j - p0) * kw + kvh * hd, hd);
-        } else {
-          const void* k = cache.k(layer, cache.slot(layer, j));
-          s = f32 ? dot(q, static_cast<const float*>(k) + kvh * hd, hd)
-                  : dot(q, static_cast<const uint16_t*>(k) + kvh * hd, hd);
-        }
-        sc[j - lo] = s;
-        mx = std::max(mx, s);
-      }
-      double sum = 0;
-      for (int64_t j = lo; j <= hi; ++j) {
-        float e = std::exp(sc[j - lo] - mx);
-        sc[j - lo] = e;
-        sum += e;
-      }
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t j = lo; j <= hi; ++j) {
-        if (j >= p0) {
-          axpy(sc[j - lo], vb + (j - p0) * kw + kvh * hd, acc.data(), hd);
-        } else {
-          const void* v = cache.v(layer, cache.slot(layer, j));
-          if (f32) axpy(sc[j - lo], static_cast<const float*>(v) + kvh * hd, acc.data(), hd);
-          else axpy(sc[j - lo], static_cast<const uint16_t*>(v) + kvh * hd, acc.data(), hd);
-        }
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      float* o = &os[i * qw + h * hd];
-      for (int e = 0; e < hd; ++e) o[e] = acc[e] * inv;
+  const int64_t units = n * nkv;
+  int64_t longest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t lo, hi;
+    range(i, lo, hi);
+    longest = std::max(longest, hi - lo + 1);
+  }
+  const int64_t threads = pool_.size();
+  int64_t parts = 1;
+  if (units < 2 * threads)
+    parts = std::clamp<int64_t>((4 * threads + units - 1) / units, 1,
+                                std::max<int64_t>(1, longest / 256));
+  const int64_t gh = static_cast<int64_t>(group) * hd;
+  if (parts > 1) {
+    grow(part_acc_, static_cast<size_t>(units * parts * gh));
+    grow(part_max_, static_cast<size_t>(units * parts * group));
+    grow(part_sum_, static_cast<size_t>(units * parts * group));
+  }
+
+  // Calls fn(k_rows, v_rows, offset, count) for the contiguous runs of key positions [a, b]:
+  // cache slots (a sliding layer's ring wraps once at most) then this batch's rows.
+  auto runs = [&](int64_t a, int64_t b, int kvh, auto&& fn) {
+    const int64_t cache_end = std::min(b, p0 - 1);
+    for (int64_t j = a; j <= cache_end;) {
+      const int64_t slot = cache.slot(layer, j);
+      int64_t cnt = cache_end - j + 1;
+      if (sliding) cnt = std::min(cnt, cache.capacity(layer) - slot);
+      const int64_t off = static_cast<int64_t>(kvh) * hd;
+      const void* kp =
+          f32 ? static_cast<const void*>(static_cast<const float*>(cache.k(layer, slot)) + off)
+              : static_cast<const void*>(static_cast<const uint16_t*>(cache.k(layer, slot)) + off);
+      const void* vp =
+          f32 ? static_cast<const void*>(static_cast<const float*>(cache.v(layer, slot)) + off)
+              : static_cast<const void*>(static_cast<const uint16_t*>(cache.v(layer, slot)) + off);
+      fn(KvRows{kp, kw, !f32}, KvRows{vp, kw, !f32}, j - a, cnt);
+      j += cnt;
     }
-  });
+    if (b >= p0) {
+      const int64_t j0 = std::max(a, p0);
+      const int64_t off = (j0 - p0) * kw + static_cast<int64_t>(kvh) * hd;
+      fn(KvRows{kb + off, kw, false}, KvRows{vb + off, kw, false}, j0 - a, b - j0 + 1);
+    }
+  };
+
+  std::atomic<int64_t> next{0};
+  const int64_t jobs = units * parts;
+  auto body = [&](int64_t, int64_t, int t) {
+    for (int64_t job; (job = next.fetch_add(1, std::memory_order_relaxed)) < jobs;) {
+      const int64_t u = job / parts, part = job % parts;
+      const int64_t i = u / nkv;
+      const int kvh = static_cast<int>(u % nkv);
+      int64_t lo, hi;
+      range(i, lo, hi);
+      const int64_t len = hi - lo + 1;
+      const int64_t a = lo + len * part / parts, b = lo + len * (part + 1) / parts - 1;
+      const float* q = qs + i * qw + kvh * gh;  // the group's heads: [group, hd]
+      float* acc = parts == 1 ? os + i * qw + kvh * gh : &part_acc_[job * gh];
+      std::fill(acc, acc + gh, 0.f);
+      const int64_t m = b - a + 1;
+      if (m <= 0) {
+        for (int g = 0; g < group; ++g) {
+          part_max_[job * group + g] = -std::numeric_limits<float>::infinity();
+          part_sum_[job * group + g] = 0.f;
+        }
+        continue;
+      }
+      std::vector<float>& sc = scores_[t];  // [group][m] probabilities, then [group] sums
+      grow(sc, static_cast<size_t>(group * (m + 1)));
+      float* sums = sc.data() + group * m;
+      runs(a, b, kvh, [&](const KvRows& k, const KvRows&, int64_t off, int64_t cnt) {
+        attn_scores(q, group, hd, k, cnt, sc.data() + off, m);
+      });
+      for (int g = 0; g < group; ++g) {
+        float* sg = sc.data() + g * m;
+        const float mx = *std::max_element(sg, sg + m);
+        sums[g] = attn_exp(sg, m, mx);
+        if (parts > 1) {
+          part_max_[job * group + g] = mx;
+          part_sum_[job * group + g] = sums[g];
+        }
+      }
+      runs(a, b, kvh, [&](const KvRows&, const KvRows& v, int64_t off, int64_t cnt) {
+        attn_weighted_sum(sc.data() + off, m, group, hd, v, cnt, acc);
+      });
+      if (parts == 1)
+        for (int g = 0; g < group; ++g) {
+          const float inv = 1.f / sums[g];
+          for (int e = 0; e < hd; ++e) acc[g * hd + e] *= inv;
+        }
+    }
+  };
+  pool_.parallel_for(std::min<int64_t>(threads, jobs), std::ref(body), 1);
+
+  // Merges the parts: o = Σ_p e^(m_p − M) acc_p / Σ_p e^(m_p − M) l_p.
+  if (parts > 1)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t i = u / nkv, kvh = u % nkv;
+      float* o = os + i * qw + kvh * gh;
+      for (int g = 0; g < group; ++g) {
+        float M = -std::numeric_limits<float>::infinity();
+        for (int64_t p = 0; p < parts; ++p) M = std::max(M, part_max_[(u * parts + p) * group + g]);
+        float L = 0;
+        float* og = o + g * hd;
+        std::fill(og, og + hd, 0.f);
+        for (int64_t p = 0; p < parts; ++p) {
+          const int64_t job = u * parts + p;
+          if (part_sum_[job * group + g] == 0.f) continue;
+          const float f = std::exp(part_max_[job * group + g] - M);
+          L += f * part_sum_[job * group + g];
+          const float* ap = &part_acc_[job * gh + g * hd];
+          for (int e = 0; e < hd; ++e) og[e] += f * ap[e];
+        }
+        const float inv = 1.f / L;
+        for (int e = 0; e < hd; ++e) og[e] *= inv;
+      }
+    }
 
   // Store this batch in the cache (on sliding layers, the last positions the ring can hold).
   const int64_t from = sliding ? std::max<int64_t>(0, n - cache.capacity(layer)) : 0;

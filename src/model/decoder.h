@@ -14,14 +14,14 @@
 namespace ug {
 
 struct Batch {
-  std::vector<int32_t> tokens;           // one per row
+  std::vector<int32_t> tokens;  // one per row
   // Optional, one per row: a non-null pointer gives the row's input embedding (a multimodal soft
   // token, n_embd floats, not scaled) instead of the token's.
   std::vector<const float*> embeddings;
   // Row ranges [begin, end) that attend bidirectionally on sliding layers (image blocks,
   // input spec §1.8). Global layers stay causal.
   std::vector<std::pair<int64_t, int64_t>> bidirectional;
-  bool all_logits = false;               // logits for every row, else only the last
+  bool all_logits = false;  // logits for every row, else only the last
 };
 
 // One sequence's part of a multi-sequence pass (continuous batching).
@@ -64,8 +64,14 @@ class Decoder {
   // Scratch, grown on demand and reused: x [n, d], a [n, d], q [n, q_width], k/v [n, kv_width],
   // ffn g/u [n, n_ff]. kr_/vr_ hold the batch's final K and V rows.
   std::vector<float> x_, a_, q_, kr_, vr_, o_, g_, u_;
-  std::vector<float> head_;        // logits of the output rows [rows, vocab]
-  std::vector<std::vector<float>> scores_;  // per thread
+  std::vector<float> head_;                 // logits of the output rows [rows, vocab]
+  std::vector<std::vector<float>> scores_;  // per thread: [heads of a group][keys]
+  // Attention split over key ranges (decode): per part [heads][hd] sums, then max and sum.
+  std::vector<float> part_acc_, part_max_, part_sum_;
+  // Per-row bookkeeping of a pass, kept to avoid allocating per token.
+  std::vector<int64_t> pos_, block_end_, out_rows_, row0_, p0_;
+  std::vector<SequenceBatch> one_seq_;
+  std::vector<char> row_f16_;
 };
 
 }  // namespace ug

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kernels/activation.h"
+
 namespace ug {
 
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
@@ -19,13 +21,7 @@ void rms_norm_heads(float* x, const float* w, int heads, int64_t hd, float eps) 
   for (int h = 0; h < heads; ++h) rms_norm(x + h * hd, w, hd, eps, x + h * hd);
 }
 
-void geglu_tanh(float* g, const float* u, int64_t n) {
-  const float k = 0.7978845608028654f;  // sqrt(2/pi)
-  for (int64_t i = 0; i < n; ++i) {
-    const float z = g[i];
-    g[i] = 0.5f * z * (1.0f + std::tanh(k * (z + 0.044715f * z * z * z))) * u[i];
-  }
-}
+void geglu_tanh(float* g, const float* u, int64_t n) { geglu_tanh_f32(g, u, n); }
 
 void softcap(float* z, int64_t n, float cap) {
   if (cap <= 0) return;

@@ -1,0 +1,62 @@
+// Attention for one token against n cached keys, per KV head group (the decoder's unit of work):
+// scores, softmax exponentials and the weighted sum over f16 K/V rows. Arguments: {heads sharing
+// the KV head, head dim, keys, isa (0 scalar, 2 avx512)}. The 12B model's decode step runs 8
+// global units (16 × 512) over the whole context and 320 sliding units (2 × 256) over ≤ 1024 keys.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/isa.h"
+#include "tensor/half.h"
+
+namespace {
+
+void bm_attention(benchmark::State& state) {
+  const int heads = static_cast<int>(state.range(0)), hd = static_cast<int>(state.range(1));
+  const int64_t n = state.range(2);
+  const auto isa = static_cast<ug::Isa>(state.range(3));
+  if (!ug::isa_supported(isa)) {
+    state.SkipWithError("variant not supported on this CPU");
+    return;
+  }
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.f, 1.f);
+  std::vector<float> q(static_cast<size_t>(heads * hd)), acc(q.size());
+  std::vector<uint16_t> k(static_cast<size_t>(n * hd)), v(k.size());
+  for (float& x : q) x = dist(rng);
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i] = ug::f32_to_f16(dist(rng));
+    v[i] = ug::f32_to_f16(dist(rng));
+  }
+  std::vector<float> s(static_cast<size_t>(heads * n));
+  const ug::Isa saved = ug::active_isa();
+  ug::set_active_isa(isa);
+  for (auto _ : state) {
+    ug::attn_scores(q.data(), heads, hd, ug::KvRows{k.data(), hd, true}, n, s.data(), n);
+    for (int g = 0; g < heads; ++g) {
+      float* sg = s.data() + g * n;
+      ug::attn_exp(sg, n, *std::max_element(sg, sg + n));
+    }
+    std::fill(acc.begin(), acc.end(), 0.f);
+    ug::attn_weighted_sum(s.data(), n, heads, hd, ug::KvRows{v.data(), hd, true}, n, acc.data());
+    benchmark::DoNotOptimize(acc.data());
+  }
+  ug::set_active_isa(saved);
+  state.SetLabel(ug::isa_name(isa));
+  using C = benchmark::Counter;
+  state.counters["KV_GB/s"] = C(4e-9 * static_cast<double>(n * hd), C::kIsIterationInvariantRate);
+}
+
+BENCHMARK(bm_attention)
+    ->Args({16, 512, 512, 2})
+    ->Args({16, 512, 32768, 2})
+    ->Args({2, 256, 1024, 2})
+    ->Args({16, 512, 32768, 0})
+    ->Args({2, 256, 1024, 0})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
