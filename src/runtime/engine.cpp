@@ -230,11 +230,8 @@ void Engine::admit(std::unique_lock<std::mutex>&) {
     s.keys = std::move(keys);
     s.next_row = choice.keep;
     s.decoding = false;
-    SamplingParams sp = rq.sampling;
-    for (int32_t t : decoder_.config().suppress_tokens)
-      if (std::find(sp.suppress.begin(), sp.suppress.end(), t) == sp.suppress.end())
-        sp.suppress.push_back(t);
-    s.sampler.emplace(sp, decoder_.config().vocab_size);
+    s.sampler.emplace(with_model_suppression(rq.sampling, decoder_.config()),
+                      decoder_.config().vocab_size);
     s.stream.emplace(*tok_);
     s.history = rq.prompt.tokens;
     s.pending.clear();

@@ -18,6 +18,13 @@ double seconds_since(Clock::time_point t) {
 
 }  // namespace
 
+SamplingParams with_model_suppression(SamplingParams params, const Gemma4Config& config) {
+  for (int32_t t : config.suppress_tokens)
+    if (std::find(params.suppress.begin(), params.suppress.end(), t) == params.suppress.end())
+      params.suppress.push_back(t);
+  return params;
+}
+
 float log_softmax_at(const float* z, int64_t n, int32_t id) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < n; ++i) mx = std::max(mx, z[i]);
@@ -83,11 +90,7 @@ GenerateResult generate(Decoder& decoder, KvCache& cache, const Tokenizer& token
   prefill(decoder, cache, prompt, opt.ubatch, logits);
   r.prompt_seconds = seconds_since(t0);
 
-  SamplingParams sp = opt.sampling;
-  for (int32_t s : c.suppress_tokens)
-    if (std::find(sp.suppress.begin(), sp.suppress.end(), s) == sp.suppress.end())
-      sp.suppress.push_back(s);
-  Sampler sampler(sp, c.vocab_size);
+  Sampler sampler(with_model_suppression(opt.sampling, c), c.vocab_size);
   std::vector<int32_t> history = prompt.tokens;
   StreamDecoder stream(tokenizer);
   std::string pending;  // decoded text not yet released (may be the start of a stop string)

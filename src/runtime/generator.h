@@ -59,6 +59,9 @@ GenerateResult generate(Decoder& decoder, KvCache& cache, const Tokenizer& token
 void prefill(Decoder& decoder, KvCache& cache, const Prompt& prompt, int ubatch,
              std::vector<float>& last_logits, std::vector<float>* last_hidden = nullptr);
 
+// The request's sampling parameters plus the model's suppressed tokens (text spec §3.8).
+SamplingParams with_model_suppression(SamplingParams params, const Gemma4Config& config);
+
 // log-softmax(z)[id] over the whole vocabulary.
 float log_softmax_at(const float* z, int64_t n, int32_t id);
 

@@ -72,11 +72,7 @@ GenerateResult generate_with_drafter(Decoder& decoder, KvCache& cache, const Dra
   prefill(decoder, cache, prompt, opt.ubatch, logits, &hidden);
   r.prompt_seconds = seconds_since(t0);
 
-  SamplingParams sp = opt.sampling;
-  for (int32_t s : c.suppress_tokens)
-    if (std::find(sp.suppress.begin(), sp.suppress.end(), s) == sp.suppress.end())
-      sp.suppress.push_back(s);
-  Sampler sampler(sp, c.vocab_size);
+  Sampler sampler(with_model_suppression(opt.sampling, c), c.vocab_size);
   std::vector<int32_t> history = prompt.tokens;
   StreamDecoder stream(tokenizer);
   std::string pending;
