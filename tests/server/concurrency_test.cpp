@@ -1,4 +1,5 @@
 // Load: many connections at once, cancellation by disconnect, and continuous batching speed.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -100,31 +101,34 @@ TEST(Concurrency, BatchedRequestsAreFasterThanSequentialAndEqualSolo) {
   auto body = [](int i) {
     return user_chat("Request number " + std::to_string(i), 64, 50 + i, 1.0);
   };
-  std::vector<json> solo(n);
-  auto t0 = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    auto c = s.client();
-    auto [st, j] = post(c, "/v1/chat/completions", body(i));
-    ASSERT_EQ(st, 200);
-    solo[i] = j;
-  }
-  const double sequential = since(t0);
-  std::vector<json> together(n);
-  t0 = Clock::now();
-  std::vector<std::thread> ts;
-  for (int i = 0; i < n; ++i)
-    ts.emplace_back([&, i] {
+  // The machine is shared: alternate the two ways three times and compare the best of each.
+  std::vector<json> solo(n), together(n);
+  double sequential = 1e9, concurrent = 1e9;
+  for (int round = 0; round < 3; ++round) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
       auto c = s.client();
-      together[i] = post(c, "/v1/chat/completions", body(i)).second;
-    });
-  for (auto& t : ts) t.join();
-  const double concurrent = since(t0);
-  for (int i = 0; i < n; ++i) {
-    EXPECT_EQ(together[i]["choices"][0]["message"], solo[i]["choices"][0]["message"]) << i;
-    EXPECT_EQ(together[i]["usage"]["completion_tokens"], solo[i]["usage"]["completion_tokens"]);
+      auto [st, j] = post(c, "/v1/chat/completions", body(i));
+      ASSERT_EQ(st, 200);
+      solo[i] = j;
+    }
+    sequential = std::min(sequential, since(t0));
+    t0 = Clock::now();
+    std::vector<std::thread> ts;
+    for (int i = 0; i < n; ++i)
+      ts.emplace_back([&, i] {
+        auto c = s.client();
+        together[i] = post(c, "/v1/chat/completions", body(i)).second;
+      });
+    for (auto& t : ts) t.join();
+    concurrent = std::min(concurrent, since(t0));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(together[i]["choices"][0]["message"], solo[i]["choices"][0]["message"]) << i;
+      EXPECT_EQ(together[i]["usage"]["completion_tokens"], solo[i]["usage"]["completion_tokens"]);
+    }
   }
-  std::printf("[ info ] %d requests: sequential %.2f s, concurrent %.2f s\n", n, sequential,
-              concurrent);
+  std::printf("[ info ] %d requests, best of 3: sequential %.2f s, concurrent %.2f s\n", n,
+              sequential, concurrent);
   EXPECT_LT(concurrent, sequential);
 }
 
