@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "model/tensor_binder.h"
 #include "model/tensor_names.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
@@ -25,53 +26,6 @@ struct Hparams {
   std::vector<bool> is_sliding;
 };
 
-// Name lookup that remembers what was used, so leftover tensors can be reported.
-class Binder {
- public:
-  Binder(std::string file, std::function<const TensorView*(const std::string&)> find)
-      : file_(std::move(file)), find_(std::move(find)) {}
-
-  const TensorView* get(const std::string& name, bool required) {
-    const TensorView* t = find_(name);
-    if (!t && required) fail(file_, ": missing assistant tensor '", name, "'");
-    if (t) used_.insert(name);
-    return t;
-  }
-
-  std::vector<float> vec(const std::string& name, int64_t n) {
-    const TensorView* t = get(name, true);
-    if (t->n_elements() != n)
-      fail(file_, ": assistant tensor '", name, "' has ", t->n_elements(), " elements ",
-           shape_string(t->ne), ", expected ", n);
-    std::vector<float> out(n);
-    dequantize_row(t->type, t->data, out.data(), n);
-    return out;
-  }
-
-  Matrix mat(const std::string& name, int64_t in, int64_t out) {
-    const TensorView* t = get(name, true);
-    if (t->ne.size() != 2 || t->ne[0] != in || t->ne[1] != out)
-      fail(file_, ": assistant tensor '", name, "' has shape ", shape_string(t->ne),
-           " (ggml order), expected [", in, ", ", out, "]");
-    return *t;
-  }
-
-  void check_all_used(const std::vector<TensorView>& all, const std::set<std::string>& ignored) {
-    std::string extra;
-    int n = 0;
-    for (const auto& t : all)
-      if (!used_.count(t.name) && !ignored.count(t.name)) {
-        if (n < 5) extra += (n ? ", '" : "'") + t.name + "'";
-        ++n;
-      }
-    if (n) fail(file_, ": ", n, " unexpected assistant tensor(s): ", extra, n > 5 ? ", ..." : "");
-  }
-
- private:
-  std::string file_;
-  std::function<const TensorView*(const std::string&)> find_;
-  std::set<std::string> used_;
-};
 
 bool close(float a, float b) {
   return std::abs(a - b) <= 1e-6f * std::max(std::abs(a), std::abs(b));
@@ -116,7 +70,7 @@ std::vector<float> proportional_factors(const Gemma4Config& t) {
   return f;
 }
 
-void bind(AssistantModel& m, const Hparams& h, const Gemma4Config& t, Binder& b,
+void bind(AssistantModel& m, const Hparams& h, const Gemma4Config& t, TensorBinder& b,
           const std::function<std::string(const char*)>& top,
           const std::function<std::string(int, const char*)>& layer) {
   m.n_layer = h.n_layer;
@@ -223,7 +177,7 @@ AssistantModel load_gguf(const std::string& path, const Gemma4Config& t) {
   m.source = path;
   m.format = "gguf";
   m.keep_alive.push_back(f);
-  Binder b(path, [&](const std::string& n) { return f->tensor(n); });
+  TensorBinder b(path, [&](const std::string& n) { return f->tensor(n); }, "assistant tensor");
   bind(
       m, h, t, b,
       [](const char* role) {
@@ -352,7 +306,7 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
   m.source = folder;
   m.format = "hf";
   m.keep_alive.push_back(set);
-  Binder b(folder, [&](const std::string& n) { return set->tensor(n); });
+  TensorBinder b(folder, [&](const std::string& n) { return set->tensor(n); }, "assistant tensor");
   bind(
       m, h, t, b, [](const char* role) { return std::string(hf_role(role)); },
       [](int l, const char* role) {

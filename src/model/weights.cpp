@@ -10,6 +10,7 @@
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
+#include "model/tensor_binder.h"
 #include "model/tensor_names.h"
 #include "tensor/quant.h"
 
@@ -17,61 +18,9 @@ namespace ug {
 
 namespace {
 
-// Name lookup over one or more files, remembering what was used so leftovers can be reported.
-class Binder {
- public:
-  Binder(std::string file, std::function<const TensorView*(const std::string&)> find)
-      : file_(std::move(file)), find_(std::move(find)) {}
-
-  const TensorView* get(const std::string& name, bool required) {
-    const TensorView* t = find_(name);
-    if (!t && required) fail(file_, ": missing tensor '", name, "'");
-    if (t) used_.insert(name);
-    return t;
-  }
-
-  std::vector<float> vec(const std::string& name, int64_t n, bool required = true) {
-    const TensorView* t = get(name, required);
-    if (!t) return {};
-    if (t->n_elements() != n)
-      fail(file_, ": tensor '", name, "' has ", t->n_elements(), " elements ",
-           shape_string(t->ne), ", expected ", n);
-    std::vector<float> out(n);
-    dequantize_row(t->type, t->data, out.data(), n);
-    return out;
-  }
-
-  Matrix mat(const std::string& name, int64_t in, int64_t out, bool required = true) {
-    const TensorView* t = get(name, required);
-    if (!t) return {};
-    if (t->ne.size() != 2 || t->ne[0] != in || t->ne[1] != out)
-      fail(file_, ": tensor '", name, "' has shape ", shape_string(t->ne), " (ggml order), expected [",
-           in, ", ", out, "]");
-    return *t;
-  }
-
-  const std::set<std::string>& used() const { return used_; }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  std::function<const TensorView*(const std::string&)> find_;
-  std::set<std::string> used_;
-};
-
-void check_all_used(const Binder& b, const std::vector<TensorView>& all) {
-  std::string extra;
-  int n = 0;
-  for (const auto& t : all)
-    if (!b.used().count(t.name)) {
-      if (n < 5) extra += (n ? ", '" : "'") + t.name + "'";
-      ++n;
-    }
-  if (n) fail(b.file(), ": ", n, " unexpected tensor(s): ", extra, n > 5 ? ", ..." : "");
-}
 
 
-void bind_layers(Gemma4Weights& w, Binder& b, const std::function<std::string(int, const char*)>& nm,
+void bind_layers(Gemma4Weights& w, TensorBinder& b, const std::function<std::string(int, const char*)>& nm,
                  bool hf) {
   const Gemma4Config& c = w.config;
   w.layers.resize(c.n_layer);
@@ -175,7 +124,7 @@ std::shared_ptr<Gemma4Weights> load_gguf(const std::string& path, const LoadOpti
   w->config = Gemma4Config::from_gguf(*text, mm.get());
   const Gemma4Config& c = w->config;
 
-  Binder b(path, [&](const std::string& n) { return text->tensor(n); });
+  TensorBinder b(path, [&](const std::string& n) { return text->tensor(n); });
   w->tok_embd = b.mat("token_embd.weight", c.n_embd, c.vocab_size);
   w->output_norm = b.vec("output_norm.weight", c.n_embd);
   if (b.get("output.weight", false))
@@ -192,10 +141,10 @@ std::shared_ptr<Gemma4Weights> load_gguf(const std::string& path, const LoadOpti
   bind_layers(*w, b, [](int l, const char* role) {
     return "blk." + std::to_string(l) + "." + role + ".weight";
   }, false);
-  check_all_used(b, text->tensors());
+  b.check_all_used(text->tensors());
 
   if (mm) {
-    Binder m(opts.mmproj_path, [&](const std::string& n) { return mm->tensor(n); });
+    TensorBinder m(opts.mmproj_path, [&](const std::string& n) { return mm->tensor(n); });
     const int64_t pv = int64_t(c.mm_patch) * c.mm_patch * 3, vw = c.vision_width;
     if (c.has_vision) {
       VisionWeights v;
@@ -223,7 +172,7 @@ std::shared_ptr<Gemma4Weights> load_gguf(const std::string& path, const LoadOpti
       a.projection = m.mat("mm.a.input_projection.weight", c.audio_frame, c.n_embd);
       w->audio = std::move(a);
     }
-    check_all_used(m, mm->tensors());
+    m.check_all_used(mm->tensors());
   }
   if (opts.quantize) quantize_matrices(*w, *opts.quantize, opts.threads);
   return w;
@@ -242,7 +191,7 @@ std::shared_ptr<Gemma4Weights> load_hf(const std::string& folder, const LoadOpti
   std::string prefix = set->tensor("model.language_model.embed_tokens.weight")
                            ? "model.language_model."
                            : "model.";
-  Binder b(folder, [&](const std::string& n) { return set->tensor(n); });
+  TensorBinder b(folder, [&](const std::string& n) { return set->tensor(n); });
   w->tok_embd = b.mat(prefix + "embed_tokens.weight", c.n_embd, c.vocab_size);
   w->output_norm = b.vec(prefix + "norm.weight", c.n_embd);
   b.get("lm_head.weight", false);  // tied; a stored copy is ignored
@@ -282,7 +231,7 @@ std::shared_ptr<Gemma4Weights> load_hf(const std::string& folder, const LoadOpti
   } else {
     w->config.has_audio = false;
   }
-  check_all_used(b, set->tensors());
+  b.check_all_used(set->tensors());
   if (opts.quantize) quantize_matrices(*w, *opts.quantize, opts.threads);
   return w;
 }
