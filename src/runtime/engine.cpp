@@ -334,23 +334,26 @@ bool Engine::step() {
   decoder_.pool().parallel_for(static_cast<int64_t>(ready.size()), [&](int64_t b, int64_t e, int) {
     for (int64_t i = b; i < e; ++i) draw(*ready[i]);
   });
-  for (Slot* s : ready) deliver(*s);
+  {
+    // Counted before delivering: a client that has its answer must see it in /metrics.
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.prompt_tokens += n_prefill;
+    stats_.generated_tokens += ready.size();  // one token drawn per ready slot
 
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_.prompt_tokens += n_prefill;
-  stats_.generated_tokens += n_decode;
-  // A mixed step's time is split between prefill and decode by rows.
-  const double rows = static_cast<double>(n_prefill + n_decode);
-  if (any_prefill) stats_.prefill_seconds += dt * n_prefill / rows;
-  if (any_decode) stats_.decode_seconds += dt * n_decode / rows;
-  ++stats_.steps;
-  stats_.kv_bytes_in_use = 0;
-  for (auto& sp : slots_) {
-    const KvCache& c = sp->cache;
-    for (int l = 0; l < decoder_.config().n_layer; ++l)
-      stats_.kv_bytes_in_use += static_cast<uint64_t>(std::min(c.n_past(), c.capacity(l))) *
-                                c.kv_width(l) * 2 * (c.is_f32() ? 4 : 2);
+    // A mixed step's time is split between prefill and decode by rows.
+    const double rows = static_cast<double>(n_prefill + n_decode);
+    if (any_prefill) stats_.prefill_seconds += dt * n_prefill / rows;
+    if (any_decode) stats_.decode_seconds += dt * n_decode / rows;
+    ++stats_.steps;
+    stats_.kv_bytes_in_use = 0;
+    for (auto& sp : slots_) {
+      const KvCache& c = sp->cache;
+      for (int l = 0; l < decoder_.config().n_layer; ++l)
+        stats_.kv_bytes_in_use += static_cast<uint64_t>(std::min(c.n_past(), c.capacity(l))) *
+                                  c.kv_width(l) * 2 * (c.is_f32() ? 4 : 2);
+    }
   }
+  for (Slot* s : ready) deliver(*s);
   return true;
 }
 
