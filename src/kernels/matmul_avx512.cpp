@@ -3,8 +3,8 @@
 //
 // Quantized types take 8-bit activations (Q8Acts) and vpdpbusd. Q4_0 and Q8_0 have two paths
 // with the same float arithmetic per (row, token), so a token's result never depends on the other
-// rows of its batch: few tokens stream each row once per token (exact_rows), many tokens go
-// through a repacked 16-row tile (packed_rows). Q4_K and Q6_K stream a row once per tile of up
+// rows of its batch: up to 3 tokens stream each row once (exact_rows, blocks in vector lanes),
+// more go through a repacked 16-row tile (packed_rows, rows in vector lanes). Q4_K and Q6_K stream a row once per tile of up
 // to 8 tokens, with a 64-byte vector holding a pair of activation blocks.
 // GCC 12's AVX-512 reduction intrinsics start from _mm512_undefined_*(), which -Wuninitialized
 // reports inside the system header; the pragma must precede the include to cover it.
@@ -12,7 +12,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include "base/error.h"
 #include "kernels/matmul_impl.h"
 #include "tensor/quant.h"
 
@@ -255,14 +257,32 @@ void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
 // the hardware prefetchers alone leave loads waiting on memory.
 constexpr int kPrefetch = 4096;  // measured best of 1-8 KB at 12B shapes
 
-// ---- few tokens: per-block dots, then the packed kernel's float arithmetic
-// ------------------------
+// ---- few tokens: one row at a time, blocks in vector lanes ------------------------------------
 //
 // A token's result must not depend on which other rows share its matmul (a server batching
-// several sequences must give each the tokens it would get alone), so with fewer tokens than the
-// packed kernel takes, each block's integer dot is computed row by row (exact in any order) and
-// the float part then repeats packed_tile's operations in the same order: per block,
-// v = cvt(dot)·d_x − offset·s_x, acc = fma(d_w, v, acc), with lanes = 16 rows.
+// several sequences must give each the tokens it would get alone), so the row kernel here and the
+// packed kernel below share one float arithmetic per (row, token). Block b contributes
+//   v_b = cvt(dot_b)·d_x[b] − offset·s_x[b],   slot_{b mod 16} = fma(d_w[b], v_b, slot_{b mod 16})
+// in increasing b, and the 16 slots are summed by one fixed tree (reduce16). The row kernel keeps
+// the slots in one vector (lane = slot, so a group of 16 blocks needs no shuffling of floats);
+// the packed kernel keeps one vector per slot (lane = row).
+
+// Slots summed as ((s_k + s_k+8) + (.. + s_k+12)) ...: h_k = s_k + s_k+8, q_k = h_k + h_k+4,
+// p_k = q_k + q_k+2, result p_0 + p_1.
+inline float reduce16(__m512 s) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+}
+
+// The same tree over 16 slot vectors (lane = row).
+inline __m512 reduce16_lanes(const __m512* s) {
+  __m512 h[8], q[4];
+  for (int k = 0; k < 8; ++k) h[k] = _mm512_add_ps(s[k], s[k + 8]);
+  for (int k = 0; k < 4; ++k) q[k] = _mm512_add_ps(h[k], h[k + 4]);
+  return _mm512_add_ps(_mm512_add_ps(q[0], q[2]), _mm512_add_ps(q[1], q[3]));
+}
 
 // Dword j of 128-bit lane m of the result: the sum of v[j]'s 128-bit lane m.
 inline __m512i lane_sums(const __m512i* v) {
@@ -273,32 +293,63 @@ inline __m512i lane_sums(const __m512i* v) {
   return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
 
-// Q4_0 (activations in Q4_0 order): the 16 block dots of one group of 4 quads, lane = block.
-inline __m512i q4_0_group_dots(const uint8_t* w, const int8_t* xq, int64_t k0, int64_t quads,
-                               int64_t row_len, __m512i perm, __m512i low4) {
-  __m512i q[4];
+// 16 Q4_0 blocks (4 quads of 72 bytes) of one row: each quad's codes in activation order (low
+// nibbles, then high nibbles), and the 16 block scales (lane = block).
+struct Q40Group {
+  __m512i lo[4], hi[4];
+  __m512 d;
+};
+
+struct Q40Consts {
+  __m512i perm, low4;
+  // Words 0, 9, 18, 27 of a quad's first 64 bytes are its 4 block scales: quads 0 and 1 into
+  // words 0-7, quads 2 and 3 into words 8-15.
+  __m512i scales01, scales23;
+};
+
+inline Q40Consts q40_consts() {
+  alignas(64) static constexpr int16_t k01[32] = {0, 9, 18, 27, 32, 41, 50, 59};
+  alignas(64) static constexpr int16_t k23[32] = {0, 0, 0, 0, 0,  0,  0,  0,
+                                                  0, 9, 18, 27, 32, 41, 50, 59};
+  return {_mm512_load_si512(kQ40QuadPerm), _mm512_set1_epi8(0x0F), _mm512_load_si512(k01),
+          _mm512_load_si512(k23)};
+}
+
+inline void load_q4_0_group(const uint8_t* w, int64_t k0, int64_t quads, int64_t row_len,
+                            const Q40Consts& c, Q40Group& g) {
+  __m512i first[4];
   for (int j = 0; j < 4; ++j) {
     const int64_t k = k0 + j;
-    if (k >= quads) {
-      q[j] = _mm512_setzero_si512();
-      continue;
+    __m512i raw0 = _mm512_setzero_si512(), raw1 = raw0;
+    if (k < quads) {
+      const uint8_t* b = w + 72 * k;
+      if (72 * k + 72 <= row_len) [[likely]] {
+        raw0 = _mm512_loadu_si512(b);
+        raw1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + 64)));
+      } else {
+        const int64_t left = row_len - 72 * k;
+        raw0 = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, b);
+        if (left > 64) raw1 = _mm512_maskz_loadu_epi8((1ull << (left - 64)) - 1, b + 64);
+      }
     }
-    const uint8_t* b = w + 72 * k;
-    __m512i raw0, raw1;
-    if (72 * k + 72 <= row_len) [[likely]] {
-      raw0 = _mm512_loadu_si512(b);
-      raw1 = _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + 64)));
-    } else {
-      const int64_t left = row_len - 72 * k;
-      raw0 = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, b);
-      raw1 = left > 64 ? _mm512_maskz_loadu_epi8((1ull << (left - 64)) - 1, b + 64)
-                       : _mm512_setzero_si512();
-    }
-    const __m512i nib = _mm512_permutex2var_epi8(raw0, perm, raw1);
-    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(nib, low4),
-                                    _mm512_loadu_si512(xq + 128 * k));
-    q[j] = _mm512_dpbusd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(nib, 4), low4),
-                               _mm512_loadu_si512(xq + 128 * k + 64));
+    first[j] = raw0;
+    const __m512i nib = _mm512_permutex2var_epi8(raw0, c.perm, raw1);
+    g.lo[j] = _mm512_and_si512(nib, c.low4);
+    g.hi[j] = _mm512_and_si512(_mm512_srli_epi16(nib, 4), c.low4);
+  }
+  const __m512i s = _mm512_mask_blend_epi16(
+      0xFF00, _mm512_permutex2var_epi16(first[0], c.scales01, first[1]),
+      _mm512_permutex2var_epi16(first[2], c.scales23, first[3]));
+  g.d = _mm512_cvtph_ps(_mm512_castsi512_si256(s));
+}
+
+// The 16 block dots of a group (lane = block); xq: the group's activations (Q4_0 order).
+inline __m512i q4_0_group_dots(const Q40Group& g, const int8_t* xq) {
+  __m512i q[4];
+  for (int j = 0; j < 4; ++j) {
+    const __m512i d =
+        _mm512_dpbusd_epi32(_mm512_setzero_si512(), g.lo[j], _mm512_loadu_si512(xq + 128 * j));
+    q[j] = _mm512_dpbusd_epi32(d, g.hi[j], _mm512_loadu_si512(xq + 128 * j + 64));
   }
   // q[j] lane 4m + l belongs to block 4j + m; summing each 128-bit lane gives lane 4m + j =
   // block 4j + m.
@@ -336,94 +387,64 @@ inline __m512i q8_0_group_dots(const uint8_t* w, const int8_t* xq, int64_t p0, i
   return _mm512_permutexvar_epi32(idx, s);
 }
 
-// In place: afterwards r[c] lane i = (before) r[i] lane c, for 16 × 16 dwords.
-inline void transpose16(__m512i* r) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  __m512i u[16];  // u[4i + j], 128-bit lane L: rows 4i..4i+3 of column 4L + j
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int j = 0; j < 4; ++j) {
-    const __m512i v0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88);
-    const __m512i v1 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xDD);
-    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88);
-    const __m512i v3 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xDD);
-    r[j] = _mm512_shuffle_i32x4(v0, v2, 0x88);
-    r[4 + j] = _mm512_shuffle_i32x4(v1, v3, 0x88);
-    r[8 + j] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
-    r[12 + j] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+// Rows [r0, r1) for NT tokens, each row streamed once: a group of 16 blocks is unpacked once and
+// dotted with every token.
+template <DType T, int NT>
+void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
+  constexpr int kBlockBytes = T == DType::Q4_0 ? 18 : 34;
+  const Q8Acts& a = *job.acts;
+  const int64_t nb = job.in / 32, groups = (nb + 15) / 16;
+  const int64_t row_len = nb * kBlockBytes;
+  const GroupActs<NT> ta(a, 0);
+  const Q40Consts c = q40_consts();
+  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i offsets = _mm512_mullo_epi32(iota, _mm512_set1_epi32(kBlockBytes));
+  const __m512 off = _mm512_set1_ps(T == DType::Q4_0 ? 8.f : 128.f);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* w = job.w + r * job.row_bytes;
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      // Rows are contiguous: prefetching ahead runs on into the next row.
+      const uint8_t* gw = w + kBlockBytes * 16 * g;
+      for (int l = 0; l < kBlockBytes * 16; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(gw + l) + kPrefetch, _MM_HINT_T0);
+      const int64_t left = nb - 16 * g;
+      const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+      __m512i dots[NT];
+      __m512 dw;
+      if constexpr (T == DType::Q4_0) {
+        Q40Group G;
+        load_q4_0_group(w, 4 * g, (nb + 3) / 4, row_len, c, G);
+        for (int t = 0; t < NT; ++t) dots[t] = q4_0_group_dots(G, ta.qs[t] + 512 * g);
+        dw = G.d;
+      } else {
+        for (int t = 0; t < NT; ++t)
+          dots[t] = q8_0_group_dots(w, ta.qs[t], 8 * g, a.pairs, nb / 2);
+        dw = block_scales(gw, offsets, m);
+      }
+      for (int t = 0; t < NT; ++t) {
+        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(dots[t]),
+                                 _mm512_maskz_loadu_ps(m, ta.d[t] + 16 * g));
+        v = _mm512_fnmadd_ps(off, _mm512_maskz_loadu_ps(m, ta.s[t] + 16 * g), v);
+        acc[t] = _mm512_mask3_fmadd_ps(dw, v, acc[t], m);
+      }
+    }
+    for (int t = 0; t < NT; ++t) job.y[t * job.out + r] = reduce16(acc[t]);
   }
 }
 
 template <DType T>
 void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
-  constexpr int kBlockBytes = T == DType::Q4_0 ? 18 : 34;
-  constexpr int kChunk = 8;  // groups of 16 blocks per pass over the tile's rows (16 KB of dots)
-  const Q8Acts& a = *job.acts;
-  const int64_t nb = job.in / 32, groups = (nb + 15) / 16;
-  const int64_t row_len = nb * kBlockBytes;
-  // [16 rows][kChunk groups × 16 blocks]; rows past the tile's last keep stale values: their
-  // lanes are computed but never stored.
-  alignas(64) int32_t dot_rows[16 * kChunk * 16] = {};
-  alignas(64) float dw_rows[16 * kChunk * 16] = {};
-  constexpr int kStride = kChunk * 16;
-  const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i offsets = _mm512_mullo_epi32(iota, _mm512_set1_epi32(kBlockBytes));
-  const __m512i perm = _mm512_load_si512(kQ40QuadPerm), low4 = _mm512_set1_epi8(0x0F);
-  const __m512 off = _mm512_set1_ps(T == DType::Q4_0 ? 8.f : 128.f);
-  for (int64_t r = r0; r < r1; r += 16) {
-    const int nr = static_cast<int>(r1 - r < 16 ? r1 - r : 16);
-    const __mmask16 rm = static_cast<__mmask16>((1u << nr) - 1);
-    for (int64_t t = 0; t < job.n_tokens; ++t) {
-      const int8_t* xq = a.qs_of(t);
-      const float* xd = a.d_of(t);
-      const float* xs = a.s_of(t);
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t c0 = 0; c0 < groups; c0 += kChunk) {
-        const int64_t gc = groups - c0 < kChunk ? groups - c0 : kChunk;
-        for (int i = 0; i < nr; ++i) {
-          const uint8_t* w = job.w + (r + i) * job.row_bytes;
-          for (int64_t g = c0; g < c0 + gc; ++g) {
-            // Rows are contiguous: prefetching ahead runs on into the next row.
-            const uint8_t* gw = w + kBlockBytes * 16 * g;
-            for (int l = 0; l < kBlockBytes * 16; l += 64)
-              _mm_prefetch(reinterpret_cast<const char*>(gw + l) + kPrefetch, _MM_HINT_T0);
-            const __m512i v = T == DType::Q4_0
-                                  ? q4_0_group_dots(w, xq, 4 * g, (nb + 3) / 4, row_len, perm, low4)
-                                  : q8_0_group_dots(w, xq, 8 * g, a.pairs, nb / 2);
-            _mm512_store_si512(dot_rows + i * kStride + 16 * (g - c0), v);
-            // After the plain loads above brought the group's lines in.
-            const int64_t left = nb - 16 * g;
-            const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-            _mm512_store_ps(dw_rows + i * kStride + 16 * (g - c0), block_scales(gw, offsets, m));
-          }
-        }
-        for (int64_t g = c0; g < c0 + gc; ++g) {
-          __m512i db[16], wb[16];  // per block of the group: lane = row
-          for (int i = 0; i < 16; ++i) {
-            db[i] = _mm512_load_si512(dot_rows + i * kStride + 16 * (g - c0));
-            wb[i] = _mm512_load_si512(dw_rows + i * kStride + 16 * (g - c0));
-          }
-          transpose16(db);
-          transpose16(wb);
-          const int bn = static_cast<int>(nb - 16 * g < 16 ? nb - 16 * g : 16);
-          for (int k = 0; k < bn; ++k) {
-            const int64_t b = 16 * g + k;
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(db[k]), _mm512_set1_ps(xd[b]));
-            v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[b]), v);
-            acc = _mm512_fmadd_ps(_mm512_castsi512_ps(wb[k]), v, acc);
-          }
-        }
-      }
-      _mm512_mask_storeu_ps(job.y + t * job.out + r, rm, acc);
-    }
+  switch (job.n_tokens) {
+    case 1:
+      return exact_rows<T, 1>(job, r0, r1);
+    case 2:
+      return exact_rows<T, 2>(job, r0, r1);
+    case 3:
+      return exact_rows<T, 3>(job, r0, r1);
+    default:
+      fail("Q4_0/Q8_0 row kernel: ", job.n_tokens, " tokens (the packed kernel takes 4 or more)");
   }
 }
 
@@ -436,8 +457,6 @@ void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 // rows. The tile (18 KB) stays in L1 while every token passes over it.
 
 constexpr int kPackRows = 16, kPackBlocks = 32, kPackTokens = 4;
-// Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
-// tokens) to 3× (128) faster beyond.
 // Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
 // tokens) to 3× (128) faster beyond.
 constexpr int64_t kPackMinTokens = 4;
@@ -516,7 +535,6 @@ void pack_blocks(const MatmulJob& job, int64_t r, __mmask16 rm, int64_t b0, int 
   }
 }
 
-// acc[t] (lane r = row r) += Σ_blocks d_w · (d_x · Σ codes·x − offset · d_x · Σ x).
 // Dword of activation block b (from the tile's first) holding elements 4i..4i+3.
 template <bool kQ4Order>
 constexpr int x_dword(int b, int i) {
@@ -524,9 +542,13 @@ constexpr int x_dword(int b, int i) {
   return 8 * b + i;
 }
 
+static_assert(kPackBlocks % 16 == 0, "a tile's block b must fall in slot b mod 16");
+
+// slots[16 t + j] (lane r = row r): slot j of token t0 + t, updated with the tile's blocks as
+// exact_rows does (block b into slot b mod 16).
 template <int NT, bool kQ4Order>
 void packed_tile(const PackedBlock* pb, int nb, const Q8Acts& a, int64_t t0, int64_t b0,
-                 float offset, __m512* acc) {
+                 float offset, __m512* slots) {
   const int32_t* xq[NT];
   const float* xd[NT];
   const float* xs[NT];
@@ -556,32 +578,37 @@ void packed_tile(const PackedBlock* pb, int nb, const Q8Acts& a, int64_t t0, int
       __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t])),
                                _mm512_set1_ps(xd[t][b]));
       v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[t][b]), v);
-      acc[t] = _mm512_fmadd_ps(P.d, v, acc[t]);
+      __m512& slot = slots[16 * t + (b & 15)];
+      slot = _mm512_fmadd_ps(P.d, v, slot);
     }
   }
 }
 
 template <int NT>
-void packed_tokens(const PackedBlock* pb, int nb, const MatmulJob& job, int64_t t0, int64_t r,
-                   __mmask16 rm, int64_t b0, float offset) {
-  __m512 acc[NT];
-  for (int t = 0; t < NT; ++t)
-    acc[t] =
-        b0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rm, job.y + (t0 + t) * job.out + r);
+void packed_tokens(const PackedBlock* pb, int nb, const MatmulJob& job, int64_t t0, int64_t b0,
+                   float offset, __m512* slots) {
   if (job.acts->q4_order)
-    packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, acc);
+    packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, slots + 16 * t0);
   else
-    packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, acc);
-  for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(job.y + (t0 + t) * job.out + r, rm, acc[t]);
+    packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, slots + 16 * t0);
 }
 
 void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   thread_local PackedBlock tile[kPackBlocks];
+  // 16 slot vectors per token (1 KB), kept for the next call.
+  struct alignas(64) Slot {
+    __m512 v;
+  };
+  thread_local std::vector<Slot> slot_buf;
+  const size_t n_slots = static_cast<size_t>(16 * job.n_tokens);
+  if (slot_buf.size() < n_slots) slot_buf.resize(n_slots);
+  __m512* slots = &slot_buf.data()->v;
   const int64_t nb = job.in / 32;
   const float offset = job.type == DType::Q4_0 ? 8.f : 128.f;
   for (int64_t r = r0; r < r1; r += kPackRows) {
     const int64_t rows = r1 - r < kPackRows ? r1 - r : kPackRows;
     const __mmask16 rm = static_cast<__mmask16>((1u << rows) - 1);
+    for (size_t i = 0; i < n_slots; ++i) slots[i] = _mm512_setzero_ps();
     for (int64_t b0 = 0; b0 < nb; b0 += kPackBlocks) {
       const int n = static_cast<int>(nb - b0 < kPackBlocks ? nb - b0 : kPackBlocks);
       if (job.type == DType::Q4_0)
@@ -590,21 +617,23 @@ void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
         pack_blocks<DType::Q8_0>(job, r, rm, b0, n, tile);
       int64_t t0 = 0;
       for (; t0 + kPackTokens <= job.n_tokens; t0 += kPackTokens)
-        packed_tokens<kPackTokens>(tile, n, job, t0, r, rm, b0, offset);
+        packed_tokens<kPackTokens>(tile, n, job, t0, b0, offset, slots);
       switch (job.n_tokens - t0) {
         case 3:
-          packed_tokens<3>(tile, n, job, t0, r, rm, b0, offset);
+          packed_tokens<3>(tile, n, job, t0, b0, offset, slots);
           break;
         case 2:
-          packed_tokens<2>(tile, n, job, t0, r, rm, b0, offset);
+          packed_tokens<2>(tile, n, job, t0, b0, offset, slots);
           break;
         case 1:
-          packed_tokens<1>(tile, n, job, t0, r, rm, b0, offset);
+          packed_tokens<1>(tile, n, job, t0, b0, offset, slots);
           break;
         default:
           break;
       }
     }
+    for (int64_t t = 0; t < job.n_tokens; ++t)
+      _mm512_mask_storeu_ps(job.y + t * job.out + r, rm, reduce16_lanes(slots + 16 * t));
   }
 }
 

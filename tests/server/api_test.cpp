@@ -155,7 +155,16 @@ TEST_F(Api, StopStringCutsTheAnswer) {
   ASSERT_EQ(s1, 200);
   const std::string text = free_run["choices"][0]["text"];
   ASSERT_GE(text.size(), 6u);
-  const std::string stop = text.substr(text.size() / 2, 3);
+  // Two whole characters from the middle (random weights produce multi-byte characters, and a
+  // stop string must be valid UTF-8 to be sent at all).
+  auto next_char = [&](size_t i) {
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+    return i;
+  };
+  size_t b = text.size() / 2;
+  while (b > 0 && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) --b;
+  const std::string stop = text.substr(b, next_char(next_char(b)) - b);
   body["stop"] = stop;
   auto [s2, cut] = post(c, "/v1/completions", body);
   ASSERT_EQ(s2, 200);
