@@ -36,6 +36,12 @@ std::pair<double, double> mean_sd(const std::vector<double>& v) {
   return {m, std::sqrt(s / (v.size() - 1))};
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 BenchResult summarize(std::string name, int64_t tokens, const std::vector<double>& seconds,
                       bool latency) {
   BenchResult r;
@@ -180,14 +186,23 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
         " tokens/s");
   }
 
+  std::vector<double> roofline_ratios;
   if (o.gen_tokens > 0) {
     std::vector<double> secs;
     for (int r = 0; r < o.reps; ++r) {
       KvCache cache(c, o.gen_tokens + 1);
       auto toks = random_tokens(o.gen_tokens, c, rng);
+      const double bw = o.bandwidth_bytes > 0
+                            ? measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes)
+                            : 0.0;
       auto t0 = Clock::now();
       decode_tokens(dec, cache, o.gen_tokens, toks, logits);
       secs.push_back(since(t0));
+      if (bw > 0) {
+        rep.bandwidth_samples.push_back(bw);
+        roofline_ratios.push_back(static_cast<double>(rep.weight_bytes_per_token) *
+                                  o.gen_tokens / secs.back() / (bw * 1e9));
+      }
     }
     rep.results.push_back(
         summarize("tg" + std::to_string(o.gen_tokens), o.gen_tokens, secs, false));
@@ -259,15 +274,10 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     ttft(std::string("ttft_audio") + secs, "<|audio|>Transcribe this audio.", in, MediaOptions{});
   }
 
-  if (o.bandwidth_bytes > 0) {
-    rep.bandwidth_gb_per_s = measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes);
-    const BenchResult* tg = nullptr;
-    for (const auto& r : rep.results)
-      if (!r.latency && r.test.rfind("tg", 0) == 0 && !tg) tg = &r;
-    if (tg && rep.bandwidth_gb_per_s > 0)
-      rep.decode_roofline_fraction = static_cast<double>(rep.weight_bytes_per_token) *
-                                     tg->tokens_per_second / (rep.bandwidth_gb_per_s * 1e9);
-  }
+  if (o.bandwidth_bytes > 0 && rep.bandwidth_samples.empty())
+    rep.bandwidth_samples.push_back(measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes));
+  if (!rep.bandwidth_samples.empty()) rep.bandwidth_gb_per_s = median(rep.bandwidth_samples);
+  if (!roofline_ratios.empty()) rep.decode_roofline_fraction = median(roofline_ratios);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   rep.peak_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
@@ -291,6 +301,7 @@ nlohmann::json bench_to_json(const BenchReport& r) {
   return {{"results", results},
           {"peak_rss_bytes", r.peak_rss_bytes},
           {"bandwidth_gb_per_s", r.bandwidth_gb_per_s},
+          {"bandwidth_samples_gb_per_s", r.bandwidth_samples},
           {"decode_roofline_fraction", r.decode_roofline_fraction},
           {"weight_bytes_per_token", r.weight_bytes_per_token},
           {"threads", r.threads},
@@ -317,10 +328,17 @@ std::string bench_to_table(const BenchReport& r) {
                    : fmt("%.2f ± %.2f t/s |\n", x.tokens_per_second, x.sd);
   }
   s +=
-      fmt("\npeak RSS %.1f MiB; read bandwidth %.2f GB/s; weights read per token %.1f MiB",
-          r.peak_rss_bytes / 1048576.0, r.bandwidth_gb_per_s, r.weight_bytes_per_token / 1048576.0);
+      fmt("\npeak RSS %.1f MiB; weights read per token %.1f MiB", r.peak_rss_bytes / 1048576.0,
+          r.weight_bytes_per_token / 1048576.0);
+  if (!r.bandwidth_samples.empty()) {
+    const auto [lo, hi] = std::minmax_element(r.bandwidth_samples.begin(), r.bandwidth_samples.end());
+    s += fmt("; read bandwidth %.2f GB/s (median of %zu, %.1f-%.1f)", r.bandwidth_gb_per_s,
+             r.bandwidth_samples.size(), *lo, *hi);
+  }
   if (r.decode_roofline_fraction > 0)
-    s += fmt("; decode at %.1f%% of the bandwidth roofline", 100 * r.decode_roofline_fraction);
+    s += fmt("; decode at %.1f%% of the bandwidth roofline (median of each repetition against "
+             "the bandwidth measured just before it)",
+             100 * r.decode_roofline_fraction);
   return s + "\n";
 }
 

@@ -46,6 +46,10 @@ struct BenchResult {
 struct BenchReport {
   std::vector<BenchResult> results;
   uint64_t peak_rss_bytes = 0;
+  // Shared machines drift: the bandwidth is sampled right before each decode repetition (once at
+  // the end without a tg test); the roofline fraction is the median of the per-repetition ratios
+  // (decode bytes/s over the sample just before), the bandwidth the median sample.
+  std::vector<double> bandwidth_samples;
   double bandwidth_gb_per_s = 0;
   double decode_roofline_fraction = 0;  // 0 when there was no tg test or no bandwidth measure
   uint64_t weight_bytes_per_token = 0;  // every matrix, the tied head counted once
