@@ -100,6 +100,32 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
 
 namespace kern {
 float* row_scratch(int64_t n) { return scratch(static_cast<size_t>(n)); }
+
+void run_row_kernels(const RowFn* fns, int max_tile, const MatmulJob& job, int64_t r0, int64_t r1,
+                     bool decode_to_f32) {
+  constexpr int64_t kRowBlock = 16;
+  const int64_t in = job.in;
+  float res[8];
+  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int64_t re = std::min(rb + kRowBlock, r1);
+    const uint8_t* wb = job.w + rb * job.row_bytes;
+    uint64_t stride = job.row_bytes;
+    if (decode_to_f32) {
+      float* buf = row_scratch((re - rb) * in);
+      for (int64_t r = rb; r < re; ++r)
+        dequantize_row(job.type, job.w + r * job.row_bytes, buf + (r - rb) * in, in);
+      wb = reinterpret_cast<const uint8_t*>(buf);
+      stride = static_cast<uint64_t>(in) * sizeof(float);
+    }
+    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += max_tile) {
+      const int nt = static_cast<int>(std::min<int64_t>(job.n_tokens - t0, max_tile));
+      for (int64_t r = rb; r < re; ++r) {
+        fns[nt](wb + (r - rb) * stride, job, t0, res);
+        for (int t = 0; t < nt; ++t) job.y[(t0 + t) * job.out + r] = res[t];
+      }
+    }
+  }
+}
 }  // namespace kern
 
 void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {

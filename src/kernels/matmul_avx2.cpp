@@ -18,9 +18,6 @@ namespace ug::kern {
 namespace {
 
 constexpr int kMaxTile = 4;  // tokens per pass over a row (16 ymm registers)
-constexpr int64_t kRowBlock = 16;
-
-using RowFn = void (*)(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out);
 
 inline float f16(const uint8_t* p) {
   uint16_t h;
@@ -174,29 +171,7 @@ void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
     default:
       break;
   }
-  const int64_t in = job.in;
-  float res[kMaxTile];
-  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-    const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
-    const uint8_t* wb = job.w + rb * job.row_bytes;
-    uint64_t stride = job.row_bytes;
-    const RowFn* use = fns;
-    if (use == nullptr) {
-      float* buf = row_scratch((re - rb) * in);
-      for (int64_t r = rb; r < re; ++r)
-        dequantize_row(job.type, job.w + r * job.row_bytes, buf + (r - rb) * in, in);
-      wb = reinterpret_cast<const uint8_t*>(buf);
-      stride = static_cast<uint64_t>(in) * sizeof(float);
-      use = kF32;
-    }
-    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kMaxTile) {
-      const int nt = static_cast<int>(job.n_tokens - t0 < kMaxTile ? job.n_tokens - t0 : kMaxTile);
-      for (int64_t r = rb; r < re; ++r) {
-        use[nt](wb + (r - rb) * stride, job, t0, res);
-        for (int t = 0; t < nt; ++t) job.y[(t0 + t) * job.out + r] = res[t];
-      }
-    }
-  }
+  run_row_kernels(fns ? fns : kF32, kMaxTile, job, r0, r1, fns == nullptr);
 }
 
 }  // namespace ug::kern

@@ -1,119 +1,29 @@
 // AVX-512 kernels (F/BW/VL/DQ + VNNI + VBMI: Ice Lake, Zen 4 and later), compiled for that target
-// whatever the build flags; matmul() only calls them after checking the CPU (kernels/isa.h).
+// whatever the build flags (avx512_target_begin.h); matmul() only calls them after checking the
+// CPU (kernels/isa.h).
 //
 // Quantized types take 8-bit activations (Q8Acts) and vpdpbusd. Q4_0 and Q8_0 have two paths
 // with the same float arithmetic per (row, token), so a token's result never depends on the other
 // rows of its batch: up to 3 tokens stream each row once (exact_rows, blocks in vector lanes),
-// more go through a repacked 16-row tile (packed_rows, rows in vector lanes). Q4_K and Q6_K stream a row once per tile of up
-// to 8 tokens, with a 64-byte vector holding a pair of activation blocks.
-// GCC 12's AVX-512 reduction intrinsics start from _mm512_undefined_*(), which -Wuninitialized
-// reports inside the system header; the pragma must precede the include to cover it.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// more go through a repacked 16-row tile (packed_rows, rows in vector lanes). Q4_K and Q6_K stream
+// a row once per tile of up to 8 tokens, with a 64-byte vector holding a pair of activation blocks.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "base/error.h"
+#include "kernels/avx512_target_begin.h"
 #include "kernels/matmul_impl.h"
 #include "tensor/quant.h"
+#if defined(UG_AVX512_REGION)
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi")
-
+#include "kernels/avx512_matmul_common.h"
 #include "kernels/avx512_util.h"
 
 namespace ug::kern {
 namespace {
 
-constexpr int kMaxTile = 8;        // tokens per pass over a row
-constexpr int64_t kRowBlock = 16;  // rows kept hot in L1/L2 while every token tile passes
-
-using RowFn = void (*)(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out);
-
-inline float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-inline __m512i idx32(const int32_t (&v)[16]) { return _mm512_loadu_si512(v); }
-
-// ---- f32 activations: F32, F16, BF16 weights (and rows decoded to f32) -------------------------
-
-template <DType T>
-inline __m512 load_w(const uint8_t* w, int64_t i) {
-  if constexpr (T == DType::F32) {
-    return _mm512_loadu_ps(reinterpret_cast<const float*>(w) + i);
-  } else if constexpr (T == DType::F16) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i)));
-  } else {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-}
-
-template <DType T>
-inline __m512 load_w_masked(const uint8_t* w, int64_t i, __mmask16 m) {
-  if constexpr (T == DType::F32) {
-    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(w) + i);
-  } else if constexpr (T == DType::F16) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 2 * i));
-  } else {
-    const __m256i h = _mm256_maskz_loadu_epi16(m, w + 2 * i);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-}
-
-template <DType T, int NT>
-void f32_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
-  const int64_t in = job.in;
-  const float* x = job.x + t0 * in;
-  __m512 a0[NT], a1[NT];
-  for (int t = 0; t < NT; ++t) a0[t] = a1[t] = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= in; i += 32) {
-    const __m512 w0 = load_w<T>(w, i), w1 = load_w<T>(w, i + 16);
-    for (int t = 0; t < NT; ++t) {
-      a0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * in + i), a0[t]);
-      a1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * in + i + 16), a1[t]);
-    }
-  }
-  for (; i < in; i += 16) {
-    const int64_t rem = in - i < 16 ? in - i : 16;
-    const __mmask16 m = static_cast<__mmask16>((1u << rem) - 1);
-    const __m512 w0 = load_w_masked<T>(w, i, m);
-    for (int t = 0; t < NT; ++t)
-      a0[t] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x + t * in + i), a0[t]);
-  }
-  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(a0[t], a1[t]));
-}
-
-// ---- 8-bit activations -------------------------------------------------------------------------
-
-// f16 scales at the start of 16 consecutive blocks of `stride` bytes (only `m`'s lanes read).
-inline __m512 block_scales(const uint8_t* w, __m512i offsets, __mmask16 m) {
-  const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, w, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-}
-
-// Pointers of a tile's tokens into the quantized activations.
-template <int NT>
-struct GroupActs {
-  const int8_t* qs[NT];
-  const float* d[NT];
-  const float* s[NT];
-  GroupActs(const Q8Acts& a, int64_t t0) {
-    for (int t = 0; t < NT; ++t) {
-      qs[t] = a.qs_of(t0 + t);
-      d[t] = a.d_of(t0 + t);
-      s[t] = a.s_of(t0 + t);
-    }
-  }
-};
+using namespace avx512;
 
 // Q4_0 (18-byte blocks: f16 d, 16 bytes of nibbles; low nibbles are elements 0-15). Codes are
 // 0..15 with an offset of 8: Σ (q − 8)·x = Σ q·x − 8·Σ x, the second term from the block sums.
@@ -124,138 +34,6 @@ alignas(64) constexpr uint8_t kQ40QuadPerm[64] = {
     2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25,
     26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
     50, 51, 52, 53, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71};
-
-// Q4_K (144-byte super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for 8
-// sub-blocks of 32, 128 bytes of nibbles). w = d·sc·q − dmin·m; the min term uses the
-// activations' block sums.
-constexpr int32_t kQ4KScale[4][16] = {{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
-                                      {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
-                                      {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5},
-                                      {6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7}};
-
-template <int NT>
-void q4_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
-  const Q8Acts& a = *job.acts;
-  const GroupActs<NT> ta(a, t0);
-  const int64_t nsb = job.in / 256;
-  const __m512i shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
-  const __m512i low4 = _mm512_set1_epi8(0x0F);
-  __m512i sidx[4];
-  for (int c = 0; c < 4; ++c) sidx[c] = idx32(kQ4KScale[c]);
-  __m512 acc[2][NT];
-  __m256 accm[NT];
-  for (int t = 0; t < NT; ++t) {
-    acc[0][t] = acc[1][t] = _mm512_setzero_ps();
-    accm[t] = _mm256_setzero_ps();
-  }
-  for (int64_t sb = 0; sb < nsb; ++sb) {
-    const uint8_t* b = w + 144 * sb;
-    uint32_t u[3];
-    std::memcpy(u, b + 4, 12);
-    // Scales and mins 0-3 are the low 6 bits of bytes 0-3 and 4-7; 4-7 take their low 4 bits
-    // from bytes 8-11 and their top 2 bits from the top of bytes 0-3 / 4-7.
-    const uint32_t sc_lo = u[0] & 0x3f3f3f3f, m_lo = u[1] & 0x3f3f3f3f;
-    const uint32_t sc_hi = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
-    const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
-    const __m128i sm = _mm_set_epi32(static_cast<int>(m_hi), static_cast<int>(m_lo),
-                                     static_cast<int>(sc_hi), static_cast<int>(sc_lo));
-    const __m512 dd =
-        _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(f16(b)), _mm512_set1_ps(f16(b + 2)));
-    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sm)), dd);
-    const __m256 mins = _mm512_extractf32x8_ps(v, 1);
-    // Lanes 0-7: sub-block scale × the activation scale of the same 32 elements.
-    __m512 D[NT];
-    for (int t = 0; t < NT; ++t)
-      D[t] = _mm512_mul_ps(v, _mm512_zextps256_ps512(_mm256_loadu_ps(ta.d[t] + 8 * sb)));
-    for (int c = 0; c < 4; ++c) {
-      const __m512i raw = _mm512_broadcast_i64x4(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c)));
-      const __m512i q = _mm512_and_si512(_mm512_srlv_epi64(raw, shift), low4);
-      const int64_t p = 4 * sb + c;
-      for (int t = 0; t < NT; ++t) {
-        const __m512i dot =
-            _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(ta.qs[t] + 64 * p));
-        acc[c & 1][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
-                                        _mm512_permutexvar_ps(sidx[c], D[t]), acc[c & 1][t]);
-      }
-    }
-    for (int t = 0; t < NT; ++t)
-      accm[t] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(ta.s[t] + 8 * sb), accm[t]);
-  }
-  for (int t = 0; t < NT; ++t) {
-    const __m256 m = accm[t];
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])) - _mm_cvtss_f32(h);
-  }
-}
-
-// Q6_K (210-byte super-blocks of 256: 128 bytes of low nibbles, 64 bytes of 2-bit highs, 16 int8
-// scales for sub-blocks of 16, f16 d). Codes are 0..63 with an offset of 32.
-constexpr int32_t kQ6KScale[4][16] = {
-    {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3},
-    {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
-    {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
-    {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
-
-template <int NT>
-void q6_k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
-  const Q8Acts& a = *job.acts;
-  const GroupActs<NT> ta(a, t0);
-  // Scale i covers elements 16i..16i+15, i.e. activation block i / 2.
-  const __m512i half_idx = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  const __m512i off32 = _mm512_set1_epi8(32);
-  const int64_t nsb = job.in / 256;
-  // Elements l and l+32 of a half take bits 0-1 and 2-3 of qh[l]; l+64 and l+96 bits 4-5, 6-7.
-  const __m512i shl_lo = _mm512_set_epi64(2, 2, 2, 2, 4, 4, 4, 4);
-  const __m512i shr_hi = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);
-  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
-  __m512i sidx[4];
-  for (int g = 0; g < 4; ++g) sidx[g] = idx32(kQ6KScale[g]);
-  __m512 acc[2][NT];
-  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm512_setzero_ps();
-  for (int64_t sb = 0; sb < nsb; ++sb) {
-    const uint8_t* b = w + 210 * sb;
-    const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
-                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192)))),
-                                   _mm512_set1_ps(f16(b + 208)));
-    __m512 D[NT];
-    for (int t = 0; t < NT; ++t)
-      D[t] = _mm512_mul_ps(
-          v, _mm512_permutexvar_ps(half_idx,
-                                   _mm512_zextps256_ps512(_mm256_loadu_ps(ta.d[t] + 8 * sb))));
-    // Signed codes z − 32: |z − 32| against x with z − 32's sign (vpdpbusd takes unsigned ×
-    // signed).
-    auto pair = [&](int64_t p, __m512i z, __m512i idx, __m512* ac) {
-      const __m512i c = _mm512_sub_epi8(z, off32);
-      const __m512i ac8 = _mm512_abs_epi8(c);
-      const __mmask64 neg = _mm512_movepi8_mask(c);
-      for (int t = 0; t < NT; ++t) {
-        const __m512i x = _mm512_loadu_si512(ta.qs[t] + 64 * p);
-        const __m512i xs = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ac8, xs);
-        ac[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_permutexvar_ps(idx, D[t]), ac[t]);
-      }
-    };
-    for (int h = 0; h < 2; ++h) {
-      const __m512i ql = _mm512_loadu_si512(b + 64 * h);
-      const __m512i qh = _mm512_broadcast_i64x4(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 128 + 32 * h)));
-      const __m512i z1 = _mm512_or_si512(_mm512_and_si512(ql, low4),
-                                         _mm512_and_si512(_mm512_sllv_epi64(qh, shl_lo), bits45));
-      const __m512i z2 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
-                                         _mm512_and_si512(_mm512_srlv_epi64(qh, shr_hi), bits45));
-      pair(4 * sb + 2 * h, z1, sidx[2 * h], acc[0]);
-      pair(4 * sb + 2 * h + 1, z2, sidx[2 * h + 1], acc[1]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t]));
-}
-
-// Bytes ahead that each row's stream is prefetched: with short rows, or rows visited in turns,
-// the hardware prefetchers alone leave loads waiting on memory.
-constexpr int kPrefetch = 4096;  // measured best of 1-8 KB at 12B shapes
 
 // ---- few tokens: one row at a time, blocks in vector lanes ------------------------------------
 //
@@ -309,7 +87,7 @@ struct Q40Consts {
 
 inline Q40Consts q40_consts() {
   alignas(64) static constexpr int16_t k01[32] = {0, 9, 18, 27, 32, 41, 50, 59};
-  alignas(64) static constexpr int16_t k23[32] = {0, 0, 0, 0, 0,  0,  0,  0,
+  alignas(64) static constexpr int16_t k23[32] = {0, 0, 0,  0,  0,  0,  0,  0,
                                                   0, 9, 18, 27, 32, 41, 50, 59};
   return {_mm512_load_si512(kQ40QuadPerm), _mm512_set1_epi8(0x0F), _mm512_load_si512(k01),
           _mm512_load_si512(k23)};
@@ -337,9 +115,9 @@ inline void load_q4_0_group(const uint8_t* w, int64_t k0, int64_t quads, int64_t
     g.lo[j] = _mm512_and_si512(nib, c.low4);
     g.hi[j] = _mm512_and_si512(_mm512_srli_epi16(nib, 4), c.low4);
   }
-  const __m512i s = _mm512_mask_blend_epi16(
-      0xFF00, _mm512_permutex2var_epi16(first[0], c.scales01, first[1]),
-      _mm512_permutex2var_epi16(first[2], c.scales23, first[3]));
+  const __m512i s =
+      _mm512_mask_blend_epi16(0xFF00, _mm512_permutex2var_epi16(first[0], c.scales01, first[1]),
+                              _mm512_permutex2var_epi16(first[2], c.scales23, first[3]));
   g.d = _mm512_cvtph_ps(_mm512_castsi512_si256(s));
 }
 
@@ -419,13 +197,12 @@ void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
         for (int t = 0; t < NT; ++t) dots[t] = q4_0_group_dots(G, ta.qs[t] + 512 * g);
         dw = G.d;
       } else {
-        for (int t = 0; t < NT; ++t)
-          dots[t] = q8_0_group_dots(w, ta.qs[t], 8 * g, a.pairs, nb / 2);
+        for (int t = 0; t < NT; ++t) dots[t] = q8_0_group_dots(w, ta.qs[t], 8 * g, a.pairs, nb / 2);
         dw = block_scales(gw, offsets, m);
       }
       for (int t = 0; t < NT; ++t) {
-        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(dots[t]),
-                                 _mm512_maskz_loadu_ps(m, ta.d[t] + 16 * g));
+        __m512 v =
+            _mm512_mul_ps(_mm512_cvtepi32_ps(dots[t]), _mm512_maskz_loadu_ps(m, ta.d[t] + 16 * g));
         v = _mm512_fnmadd_ps(off, _mm512_maskz_loadu_ps(m, ta.s[t] + 16 * g), v);
         acc[t] = _mm512_mask3_fmadd_ps(dw, v, acc[t], m);
       }
@@ -637,20 +414,6 @@ void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   }
 }
 
-// ---- driver ------------------------------------------------------------------------------------
-
-#define UG_ROW_TABLE(fn) \
-  { nullptr, fn<1>, fn<2>, fn<3>, fn<4>, fn<5>, fn<6>, fn<7>, fn<8> }
-
-#define UG_F32_TABLE(fn, T) \
-  { nullptr, fn<T, 1>, fn<T, 2>, fn<T, 3>, fn<T, 4>, fn<T, 5>, fn<T, 6>, fn<T, 7>, fn<T, 8> }
-
-const RowFn kF32[] = UG_F32_TABLE(f32_row, DType::F32);
-const RowFn kF16[] = UG_F32_TABLE(f32_row, DType::F16);
-const RowFn kBF16[] = UG_F32_TABLE(f32_row, DType::BF16);
-const RowFn kQ4_K[] = UG_ROW_TABLE(q4_k_row);
-const RowFn kQ6_K[] = UG_ROW_TABLE(q6_k_row);
-
 }  // namespace
 
 bool avx512_uses_q8(DType type) {
@@ -658,61 +421,23 @@ bool avx512_uses_q8(DType type) {
 }
 
 void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
-  if ((job.type == DType::Q4_0 || job.type == DType::Q8_0) && job.n_tokens >= kPackMinTokens) {
-    packed_rows(job, r0, r1);
-    return;
-  }
-  if (job.type == DType::Q4_0) return exact_rows<DType::Q4_0>(job, r0, r1);
-  if (job.type == DType::Q8_0) return exact_rows<DType::Q8_0>(job, r0, r1);
-  const RowFn* fns = nullptr;
   switch (job.type) {
-    case DType::F32:
-      fns = kF32;
-      break;
-    case DType::F16:
-      fns = kF16;
-      break;
-    case DType::BF16:
-      fns = kBF16;
-      break;
+    case DType::Q4_0:
+    case DType::Q8_0:
+      if (job.n_tokens >= kPackMinTokens) return packed_rows(job, r0, r1);
+      return job.type == DType::Q4_0 ? exact_rows<DType::Q4_0>(job, r0, r1)
+                                     : exact_rows<DType::Q8_0>(job, r0, r1);
     case DType::Q4_K:
-      fns = kQ4_K;
-      break;
     case DType::Q6_K:
-      fns = kQ6_K;
-      break;
+      return avx512_kquant_rows(job, r0, r1);
     default:
-      break;
-  }
-  const int64_t in = job.in;
-  float res[kMaxTile];
-  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-    const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
-    const uint8_t* wb = job.w + rb * job.row_bytes;
-    uint64_t stride = job.row_bytes;
-    const RowFn* use = fns;
-    if (use == nullptr) {
-      // No integer kernel for this type: decode the row block once to f32.
-      float* buf = row_scratch((re - rb) * in);
-      for (int64_t r = rb; r < re; ++r)
-        dequantize_row(job.type, job.w + r * job.row_bytes, buf + (r - rb) * in, in);
-      wb = reinterpret_cast<const uint8_t*>(buf);
-      stride = static_cast<uint64_t>(in) * sizeof(float);
-      use = kF32;
-    }
-    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kMaxTile) {
-      const int nt = static_cast<int>(job.n_tokens - t0 < kMaxTile ? job.n_tokens - t0 : kMaxTile);
-      for (int64_t r = rb; r < re; ++r) {
-        use[nt](wb + (r - rb) * stride, job, t0, res);
-        for (int t = 0; t < nt; ++t) job.y[(t0 + t) * job.out + r] = res[t];
-      }
-    }
+      return avx512_float_rows(job, r0, r1);
   }
 }
 
 }  // namespace ug::kern
 
-#pragma GCC pop_options
+#include "kernels/avx512_target_end.h"
 
 #else  // not x86-64: never selected (isa_supported is false)
 

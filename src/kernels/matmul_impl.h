@@ -25,7 +25,21 @@ bool avx2_uses_q8(DType type);
 // y for rows [r0, r1) and every token. Types without a dedicated kernel are decoded to f32 with
 // the reference dequantizer and dotted in f32.
 void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+// Parts of avx512_rows: Q4_K and Q6_K (matmul_avx512_kquant.cpp); F32, F16, BF16 and types
+// decoded to f32 first (matmul_avx512_float.cpp).
+void avx512_kquant_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+void avx512_float_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+
+// out[t] = row w · token t0 + t, for one token count (kernels come in tables indexed by it).
+using RowFn = void (*)(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out);
+
+// Rows [r0, r1) × every token with fns[nt] (nt = 1..max_tile ≤ 8 tokens): a block of 16 rows
+// stays hot while each tile of up to max_tile tokens passes over it. With decode_to_f32, each
+// block of rows is first decoded to f32 by the reference dequantizer (types without a kernel of
+// their own) and fns must take f32 rows. Compiled for the generic target: it only calls kernels.
+void run_row_kernels(const RowFn* fns, int max_tile, const MatmulJob& job, int64_t r0, int64_t r1,
+                     bool decode_to_f32);
 
 // Rows decoded with the scalar reference dequantizer into a per-thread buffer that grows once.
 float* row_scratch(int64_t n);
