@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "base/error.h"
-#include "kernels/avx512_target_begin.h"
 #include "kernels/matmul_impl.h"
 #include "tensor/quant.h"
+
+// Everything above is compiled for the generic target; from here on, for AVX-512.
+#include "kernels/avx512_target_begin.h"
 #if defined(UG_AVX512_REGION)
 
 #include "kernels/avx512_matmul_common.h"
