@@ -51,7 +51,8 @@ bool has_simd_kernel(DType t) {
 void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int count, const float* x,
                  int64_t n_tokens, ThreadPool& pool) {
   const DType type = ws[0]->type;
-  const bool q8 = isa == Isa::Avx512 ? kern::avx512_uses_q8(type) : kern::avx2_uses_q8(type);
+  const kern::Variant& v = kern::variant(isa);
+  const bool q8 = v.uses_q8(type);
   // Quantized once by the calling thread, then read by all; kept for the next call.
   thread_local Q8Acts acts;
   constexpr int kMax = 4;
@@ -75,10 +76,10 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
   }
   if (q8) {
     // The AVX-512 Q4_0 kernels read activations in the order of a quad's nibbles.
-    quantize_acts(x, n_tokens, jobs[0].in, acts, isa == Isa::Avx512 && type == DType::Q4_0);
+    quantize_acts(x, n_tokens, jobs[0].in, acts, v.q4_order(type));
     for (int m = 0; m < count; ++m) jobs[m].acts = &acts;
   }
-  auto rows = isa == Isa::Avx512 ? kern::avx512_rows : kern::avx2_rows;
+  auto rows = v.rows;
   auto run = [&](int64_t c) {
     int m = 0;
     while (c >= first[m + 1]) ++m;
@@ -99,6 +100,24 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
 }  // namespace
 
 namespace kern {
+const Variant& variant(Isa isa) {
+  static const Variant kAvx512{avx512_uses_q8, avx512_rows,
+                               [](DType t) { return t == DType::Q4_0; }};
+  static const Variant kAvx2{avx2_uses_q8, avx2_rows, [](DType) { return false; }};
+  static const Variant kNeon{neon_uses_q8, neon_rows, neon_q4_order};
+  switch (isa) {
+    case Isa::Avx512:
+      return kAvx512;
+    case Isa::Avx2:
+      return kAvx2;
+    case Isa::Neon:
+      return kNeon;
+    case Isa::Scalar:
+      break;
+  }
+  fail("kernels: no SIMD variant for ", isa_name(isa));
+}
+
 float* row_scratch(int64_t n) { return scratch(static_cast<size_t>(n)); }
 
 void run_row_kernels(const RowFn* fns, int max_tile, const MatmulJob& job, int64_t r0, int64_t r1,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "kernels/isa.h"
 #include "kernels/q8_acts.h"
 #include "tensor/dtype.h"
 
@@ -21,6 +22,9 @@ struct MatmulJob {
 // Whether the variant's kernel for `type` takes 8-bit activations (job.acts must then be set).
 bool avx512_uses_q8(DType type);
 bool avx2_uses_q8(DType type);
+bool neon_uses_q8(DType type);
+// Whether the NEON kernel for `type` wants its activations in Q4_0 order (Q8Acts::q4_order).
+bool neon_q4_order(DType type);
 
 // y for rows [r0, r1) and every token. Types without a dedicated kernel are decoded to f32 with
 // the reference dequantizer and dotted in f32.
@@ -30,6 +34,15 @@ void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx512_kquant_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx512_float_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+void neon_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+
+// One SIMD variant's entry points, as matmul() dispatches to them.
+struct Variant {
+  bool (*uses_q8)(DType);
+  void (*rows)(const MatmulJob&, int64_t, int64_t);
+  bool (*q4_order)(DType);  // activations in Q4_0 order for this type's kernel
+};
+const Variant& variant(Isa isa);  // not for Isa::Scalar
 
 // out[t] = row w · token t0 + t, for one token count (kernels come in tables indexed by it).
 using RowFn = void (*)(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out);
