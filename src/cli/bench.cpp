@@ -14,7 +14,7 @@ struct BenchArgs {
   std::string model, mmproj, quantize;
   std::vector<int> prompt{512};
   int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
-  int64_t depth = 0;
+  std::vector<int64_t> depths;
   bool synthetic_depth = false;
   double audio_seconds = 0;
   uint64_t bandwidth_mb = 1024;
@@ -28,7 +28,7 @@ void run(const BenchArgs& a) {
   o.prompt_sizes = a.prompt;
   if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
   o.gen_tokens = a.gen;
-  o.depth = a.depth;
+  o.depths = a.depths;
   o.synthetic_depth = a.synthetic_depth;
   o.image_tokens = a.image_tokens;
   o.audio_seconds = a.audio_seconds;
@@ -63,8 +63,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-n,--n-gen", a.gen, "tokens to decode (0: none)")->capture_default_str();
   cmd->add_flag("--synthetic-depth", a.synthetic_depth,
                 "reach -d by marking the cache filled (same decode cost) instead of prefilling");
-  cmd->add_option("-d,--depth", a.depth, "also decode at this context depth")
-      ->capture_default_str();
+  cmd->add_option("-d,--depth", a.depths,
+                  "also decode at these context depths, comma-separated (e.g. 512,32768)")
+      ->delimiter(',');
   cmd->add_option("-t,--threads", a.threads, "threads (0: all cores)");
   cmd->add_option("-r,--repetitions", a.reps, "repetitions of each test")->capture_default_str();
   cmd->add_option("--image-tokens", a.image_tokens,

@@ -131,9 +131,12 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   if (o.reps < 1) fail("bench: -r must be at least 1, got ", o.reps);
   for (int p : o.prompt_sizes)
     if (p < 1) fail("bench: prompt sizes must be positive, got ", p);
-  if (o.gen_tokens < 0 || o.depth < 0 || o.image_tokens < 0 || o.audio_seconds < 0)
-    fail("bench: -n, -d, --image-tokens and --audio-seconds must not be negative");
-  if (o.depth > 0 && o.gen_tokens == 0) fail("bench: -d needs -n > 0 (decode at that depth)");
+  if (o.gen_tokens < 0 || o.image_tokens < 0 || o.audio_seconds < 0)
+    fail("bench: -n, --image-tokens and --audio-seconds must not be negative");
+  for (int64_t d : o.depths)
+    if (d < 1) fail("bench: depths (-d) must be positive, got ", d);
+  if (!o.depths.empty() && o.gen_tokens == 0) fail("bench: -d needs -n > 0 (decode at that depth)");
+  const int64_t max_d = o.depths.empty() ? 0 : *std::max_element(o.depths.begin(), o.depths.end());
 
   LoadOptions lo;
   lo.mmproj_path = o.mmproj;
@@ -149,7 +152,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     fail("bench: --audio-seconds needs audio weights (for a GGUF model pass --mmproj)");
   const int64_t max_p =
       o.prompt_sizes.empty() ? 0 : *std::max_element(o.prompt_sizes.begin(), o.prompt_sizes.end());
-  if (max_p + 1 > c.context_length || o.depth + o.gen_tokens + 1 > c.context_length)
+  if (max_p + 1 > c.context_length || max_d + o.gen_tokens + 1 > c.context_length)
     fail("bench: the tests need more positions than the model's context length ", c.context_length);
 
   Decoder dec(model.weights, o.threads);
@@ -192,16 +195,15 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     for (int r = 0; r < o.reps; ++r) {
       KvCache cache(c, o.gen_tokens + 1);
       auto toks = random_tokens(o.gen_tokens, c, rng);
-      const double bw = o.bandwidth_bytes > 0
-                            ? measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes)
-                            : 0.0;
+      const double bw =
+          o.bandwidth_bytes > 0 ? measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes) : 0.0;
       auto t0 = Clock::now();
       decode_tokens(dec, cache, o.gen_tokens, toks, logits);
       secs.push_back(since(t0));
       if (bw > 0) {
         rep.bandwidth_samples.push_back(bw);
-        roofline_ratios.push_back(static_cast<double>(rep.weight_bytes_per_token) *
-                                  o.gen_tokens / secs.back() / (bw * 1e9));
+        roofline_ratios.push_back(static_cast<double>(rep.weight_bytes_per_token) * o.gen_tokens /
+                                  secs.back() / (bw * 1e9));
       }
     }
     rep.results.push_back(
@@ -210,31 +212,31 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
         " tokens/s");
   }
 
-  if (o.depth > 0) {
+  for (const int64_t depth : o.depths) {
     // Filled once; each repetition decodes from depth d and is then cut back to d (the sliding
     // layers keep enough positions for that), so a repetition never re-fills 32k tokens.
-    KvCache cache(c, o.depth + o.gen_tokens + 1, std::max(256, o.gen_tokens + 1));
+    KvCache cache(c, depth + o.gen_tokens + 1, std::max(256, o.gen_tokens + 1));
     Prompt fill;
-    fill.tokens = random_tokens(o.depth, c, rng);
+    fill.tokens = random_tokens(depth, c, rng);
     auto t_fill = Clock::now();
     if (o.synthetic_depth) {
-      cache.advance(o.depth);
+      cache.advance(depth);
     } else {
       prefill(dec, cache, fill, o.ubatch, logits);
     }
     say(std::string(o.synthetic_depth ? "marked" : "filled") + " the cache to depth " +
-        std::to_string(o.depth) + " in " + std::to_string(since(t_fill)) + " s");
+        std::to_string(depth) + " in " + std::to_string(since(t_fill)) + " s");
     std::vector<double> secs;
     for (int r = 0; r <= o.reps; ++r) {  // r = 0: warm-up at depth
       auto toks = random_tokens(o.gen_tokens, c, rng);
       auto t0 = Clock::now();
       decode_tokens(dec, cache, r == 0 ? 1 : o.gen_tokens, toks, logits);
       if (r > 0) secs.push_back(since(t0));
-      cache.truncate(o.depth);
+      cache.truncate(depth);
     }
     rep.results.push_back(
-        summarize("tg" + std::to_string(o.gen_tokens) + "@d" + std::to_string(o.depth),
-                  o.gen_tokens, secs, false));
+        summarize("tg" + std::to_string(o.gen_tokens) + "@d" + std::to_string(depth), o.gen_tokens,
+                  secs, false));
     say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
         " tokens/s");
   }
@@ -327,18 +329,27 @@ std::string bench_to_table(const BenchReport& r) {
     s += x.latency ? fmt("%.3f ± %.3f s |\n", x.seconds, x.seconds_sd)
                    : fmt("%.2f ± %.2f t/s |\n", x.tokens_per_second, x.sd);
   }
-  s +=
-      fmt("\npeak RSS %.1f MiB; weights read per token %.1f MiB", r.peak_rss_bytes / 1048576.0,
-          r.weight_bytes_per_token / 1048576.0);
+  s += fmt("\npeak RSS %.1f MiB; weights read per token %.1f MiB", r.peak_rss_bytes / 1048576.0,
+           r.weight_bytes_per_token / 1048576.0);
   if (!r.bandwidth_samples.empty()) {
-    const auto [lo, hi] = std::minmax_element(r.bandwidth_samples.begin(), r.bandwidth_samples.end());
+    const auto [lo, hi] =
+        std::minmax_element(r.bandwidth_samples.begin(), r.bandwidth_samples.end());
     s += fmt("; read bandwidth %.2f GB/s (median of %zu, %.1f-%.1f)", r.bandwidth_gb_per_s,
              r.bandwidth_samples.size(), *lo, *hi);
   }
   if (r.decode_roofline_fraction > 0)
-    s += fmt("; decode at %.1f%% of the bandwidth roofline (median of each repetition against "
-             "the bandwidth measured just before it)",
-             100 * r.decode_roofline_fraction);
+    s +=
+        fmt("; decode at %.1f%% of the bandwidth roofline (median of each repetition against "
+            "the bandwidth measured just before it)",
+            100 * r.decode_roofline_fraction);
+  // Decode at each depth against the shallowest depth measured (the 32K-vs-512 goal).
+  const BenchResult* base = nullptr;
+  for (const auto& x : r.results)
+    if (x.test.find("@d") != std::string::npos && !base) base = &x;
+  for (const auto& x : r.results)
+    if (base && &x != base && x.test.find("@d") != std::string::npos)
+      s += fmt("\n%s is %.1f%% of %s", x.test.c_str(),
+               100 * x.tokens_per_second / base->tokens_per_second, base->test.c_str());
   return s + "\n";
 }
 

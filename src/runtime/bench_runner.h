@@ -19,7 +19,7 @@ struct BenchOptions {
   std::string mmproj;  // GGUF front end (needed for the image/audio tests of a GGUF model)
   std::vector<int> prompt_sizes{512};  // pp tests; empty: none
   int gen_tokens = 128;                // tg test; 0: none
-  int64_t depth = 0;                   // > 0: also tg at this context depth
+  std::vector<int64_t> depths;         // also tg at each of these context depths (each > 0)
   // Reach the depth by marking the (zeroed) cache as filled instead of prefilling it: decoding
   // reads and scores every cached position all the same, so the speed is the same, and a 32K
   // depth no longer costs a 32K-token prefill on a slow machine.

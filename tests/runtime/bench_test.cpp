@@ -50,7 +50,7 @@ TEST(Bench, ReportOnTinyModel) {
   o.mmproj = (dir / "m-mmproj.gguf").string();
   o.prompt_sizes = {16, 40};
   o.gen_tokens = 4;
-  o.depth = 40;  // past the tiny model's 16-token window: the sliding ring wraps
+  o.depths = {8, 40};  // within and past the tiny model's 16-token window (the ring wraps)
   o.image_tokens = 70;
   o.audio_seconds = 1;
   o.threads = 2;
@@ -63,8 +63,8 @@ TEST(Bench, ReportOnTinyModel) {
   ASSERT_TRUE(j["results"].is_array());
   std::vector<std::string> names;
   for (const auto& x : j["results"]) names.push_back(x["test"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"pp16", "pp40", "tg4", "tg4@d40", "ttft_image70",
-                                             "ttft_audio1"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"pp16", "pp40", "tg4", "tg4@d8", "tg4@d40",
+                                             "ttft_image70", "ttft_audio1"}));
   for (const auto& x : j["results"]) {
     SCOPED_TRACE(x.dump());
     EXPECT_EQ(x["reps"], 3);
