@@ -2,6 +2,8 @@
 // scores, softmax exponentials and the weighted sum over f16 K/V rows. Arguments: {heads sharing
 // the KV head, head dim, keys, isa (0 scalar, 2 avx512)}. The 12B model's decode step runs 8
 // global units (16 × 512) over the whole context and 320 sliding units (2 × 256) over ≤ 1024 keys.
+// Variants: 0 scalar, 2 AVX-512 f32 loops, 3 AVX-512 with AVX512_BF16 dot products (forced for
+// any group size, to measure where bf16 pays off). Single-threaded kernel numbers.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -17,8 +19,9 @@ namespace {
 void bm_attention(benchmark::State& state) {
   const int heads = static_cast<int>(state.range(0)), hd = static_cast<int>(state.range(1));
   const int64_t n = state.range(2);
-  const auto isa = static_cast<ug::Isa>(state.range(3));
-  if (!ug::isa_supported(isa)) {
+  const bool bf16 = state.range(3) == 3;
+  const auto isa = bf16 ? ug::Isa::Avx512 : static_cast<ug::Isa>(state.range(3));
+  if (!ug::isa_supported(isa) || (bf16 && !ug::isa_has_avx512_bf16())) {
     state.SkipWithError("variant not supported on this CPU");
     return;
   }
@@ -33,7 +36,9 @@ void bm_attention(benchmark::State& state) {
   }
   std::vector<float> s(static_cast<size_t>(heads * n));
   const ug::Isa saved = ug::active_isa();
+  const ug::AttnBf16 saved_bf16 = ug::attn_bf16();
   ug::set_active_isa(isa);
+  ug::set_attn_bf16(bf16 ? ug::AttnBf16::Always : ug::AttnBf16::Off);
   for (auto _ : state) {
     ug::attn_scores(q.data(), heads, hd, ug::KvRows{k.data(), hd, true}, n, s.data(), n);
     for (int g = 0; g < heads; ++g) {
@@ -45,15 +50,24 @@ void bm_attention(benchmark::State& state) {
     benchmark::DoNotOptimize(acc.data());
   }
   ug::set_active_isa(saved);
-  state.SetLabel(ug::isa_name(isa));
+  ug::set_attn_bf16(saved_bf16);
+  state.SetLabel(bf16 ? "avx512+bf16" : ug::isa_name(isa));
   using C = benchmark::Counter;
   state.counters["KV_GB/s"] = C(4e-9 * static_cast<double>(n * hd), C::kIsIterationInvariantRate);
+  // Multiply-adds of the scores and of the weighted sum, 2 FLOP each.
+  state.counters["GFLOP/s"] =
+      C(4e-9 * static_cast<double>(heads) * hd * n, C::kIsIterationInvariantRate);
 }
 
 BENCHMARK(bm_attention)
     ->Args({16, 512, 512, 2})
     ->Args({16, 512, 32768, 2})
     ->Args({2, 256, 1024, 2})
+    ->Args({16, 512, 512, 3})
+    ->Args({16, 512, 32768, 3})
+    ->Args({2, 256, 1024, 3})
+    ->Args({4, 256, 1024, 2})
+    ->Args({4, 256, 1024, 3})
     ->Args({16, 512, 32768, 0})
     ->Args({2, 256, 1024, 0})
     ->UseRealTime()

@@ -145,6 +145,30 @@ void run_row_kernels(const RowFn* fns, int max_tile, const MatmulJob& job, int64
     }
   }
 }
+
+void run_row_tables(const RowTables& t, const MatmulJob& job, int64_t r0, int64_t r1) {
+  const RowFn* fns = nullptr;
+  switch (job.type) {
+    case DType::F32:
+      fns = t.f32;
+      break;
+    case DType::F16:
+      fns = t.f16;
+      break;
+    case DType::BF16:
+      fns = t.bf16;
+      break;
+    case DType::Q4_0:
+      fns = t.q4_0;
+      break;
+    case DType::Q8_0:
+      fns = t.q8_0;
+      break;
+    default:
+      break;
+  }
+  run_row_kernels(fns ? fns : t.f32, t.max_tile, job, r0, r1, fns == nullptr);
+}
 }  // namespace kern
 
 void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {

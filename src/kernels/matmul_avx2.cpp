@@ -151,27 +151,7 @@ const RowFn kQ8_0[] = UG_ROW_TABLE(q8_0_row);
 bool avx2_uses_q8(DType type) { return type == DType::Q4_0 || type == DType::Q8_0; }
 
 void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
-  const RowFn* fns = nullptr;
-  switch (job.type) {
-    case DType::F32:
-      fns = kF32;
-      break;
-    case DType::F16:
-      fns = kF16;
-      break;
-    case DType::BF16:
-      fns = kBF16;
-      break;
-    case DType::Q4_0:
-      fns = kQ4_0;
-      break;
-    case DType::Q8_0:
-      fns = kQ8_0;
-      break;
-    default:
-      break;
-  }
-  run_row_kernels(fns ? fns : kF32, kMaxTile, job, r0, r1, fns == nullptr);
+  run_row_tables({kF32, kF16, kBF16, kQ4_0, kQ8_0, kMaxTile}, job, r0, r1);
 }
 
 }  // namespace ug::kern

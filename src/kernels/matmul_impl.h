@@ -54,6 +54,19 @@ using RowFn = void (*)(const uint8_t* w, const MatmulJob& job, int64_t t0, float
 void run_row_kernels(const RowFn* fns, int max_tile, const MatmulJob& job, int64_t r0, int64_t r1,
                      bool decode_to_f32);
 
+// A variant's row kernels for the five types most variants cover, each a table indexed by token
+// count 1..max_tile; run_row_tables picks the type's table (types without one are decoded to f32
+// and use the F32 table).
+struct RowTables {
+  const RowFn* f32;
+  const RowFn* f16;
+  const RowFn* bf16;
+  const RowFn* q4_0;
+  const RowFn* q8_0;
+  int max_tile;
+};
+void run_row_tables(const RowTables& t, const MatmulJob& job, int64_t r0, int64_t r1);
+
 // Rows decoded with the scalar reference dequantizer into a per-thread buffer that grows once.
 float* row_scratch(int64_t n);
 

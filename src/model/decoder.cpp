@@ -259,8 +259,10 @@ void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Ba
   }
 
   // Calls fn(k_rows, v_rows, offset, count) for the contiguous runs of key positions [a, b]:
-  // cache slots (a sliding layer's ring wraps once at most) then this batch's rows.
-  auto runs = [&](int64_t a, int64_t b, int kvh, auto&& fn) {
+  // cache slots (a sliding layer's ring wraps once at most) then this batch's rows. span: the
+  // keys of the query row's whole range (the kernels' precision choice depends on it, never on
+  // how the range is cut).
+  auto runs = [&](int64_t a, int64_t b, int64_t span, int kvh, auto&& fn) {
     const int64_t cache_end = std::min(b, p0 - 1);
     for (int64_t j = a; j <= cache_end;) {
       const int64_t slot = cache.slot(layer, j);
@@ -273,13 +275,16 @@ void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Ba
       const void* vp =
           f32 ? static_cast<const void*>(static_cast<const float*>(cache.v(layer, slot)) + off)
               : static_cast<const void*>(static_cast<const uint16_t*>(cache.v(layer, slot)) + off);
-      fn(KvRows{kp, kw, !f32}, KvRows{vp, kw, !f32}, j - a, cnt);
+      fn(KvRows{kp, kw, !f32, false, span}, KvRows{vp, kw, !f32, false, span}, j - a, cnt);
       j += cnt;
     }
     if (b >= p0) {
       const int64_t j0 = std::max(a, p0);
       const int64_t off = (j0 - p0) * kw + static_cast<int64_t>(kvh) * hd;
-      fn(KvRows{kb + off, kw, false}, KvRows{vb + off, kw, false}, j0 - a, b - j0 + 1);
+      // With an f16 cache these rows hold f16 values and run through the same (bf16) loops as
+      // the cache's rows, so a key scores alike before and after it is cached.
+      fn(KvRows{kb + off, kw, false, !f32, span}, KvRows{vb + off, kw, false, !f32, span}, j0 - a,
+         b - j0 + 1);
     }
   };
 
@@ -308,7 +313,7 @@ void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Ba
       std::vector<float>& sc = scores_[t];  // [group][m] probabilities, then [group] sums
       grow(sc, static_cast<size_t>(group * (m + 1)));
       float* sums = sc.data() + group * m;
-      runs(a, b, kvh, [&](const KvRows& k, const KvRows&, int64_t off, int64_t cnt) {
+      runs(a, b, len, kvh, [&](const KvRows& k, const KvRows&, int64_t off, int64_t cnt) {
         attn_scores(q, group, hd, k, cnt, sc.data() + off, m);
       });
       for (int g = 0; g < group; ++g) {
@@ -320,7 +325,7 @@ void Decoder::attention(int layer, int64_t row0, int64_t n, int64_t p0, const Ba
           part_sum_[job * group + g] = sums[g];
         }
       }
-      runs(a, b, kvh, [&](const KvRows&, const KvRows& v, int64_t off, int64_t cnt) {
+      runs(a, b, len, kvh, [&](const KvRows&, const KvRows& v, int64_t off, int64_t cnt) {
         attn_weighted_sum(sc.data() + off, m, group, hd, v, cnt, acc);
       });
       if (parts == 1)

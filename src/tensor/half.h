@@ -6,6 +6,13 @@
 
 namespace ug {
 
+// GCC 12 has no _Float16 in C++ on aarch64; __fp16 there is the same IEEE half.
+#if defined(__aarch64__)
+using Half = __fp16;
+#else
+using Half = _Float16;
+#endif
+
 inline float bf16_to_f32(uint16_t h) {
   uint32_t u = static_cast<uint32_t>(h) << 16;
   float f;
@@ -22,13 +29,13 @@ inline uint16_t f32_to_bf16(float f) {
 }
 
 inline float f16_to_f32(uint16_t h) {
-  _Float16 v;
+  Half v;
   std::memcpy(&v, &h, 2);
   return static_cast<float>(v);
 }
 
 inline uint16_t f32_to_f16(float f) {
-  _Float16 v = static_cast<_Float16>(f);
+  Half v = static_cast<Half>(f);
   uint16_t h;
   std::memcpy(&h, &v, 2);
   return h;

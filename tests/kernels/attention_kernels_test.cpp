@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/isa.h"
@@ -15,7 +18,11 @@ namespace {
 
 struct IsaGuard {
   Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
+  AttnBf16 saved_bf16 = attn_bf16();
+  ~IsaGuard() {
+    set_active_isa(saved);
+    set_attn_bf16(saved_bf16);
+  }
 };
 
 std::vector<Isa> all_isas() {
@@ -25,8 +32,10 @@ std::vector<Isa> all_isas() {
   return v;
 }
 
+// The f32 loops of every variant; the bf16 loops are checked below with their own bounds.
 TEST(AttentionKernels, ScoresAndWeightedSumMatchPlainLoops) {
   IsaGuard guard;
+  set_attn_bf16(AttnBf16::Off);
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.f, 1.f);
   for (int hd : {16, 256, 512})
@@ -75,6 +84,226 @@ TEST(AttentionKernels, ScoresAndWeightedSumMatchPlainLoops) {
             }
           }
         }
+}
+
+// f32 → bf16 bits, round to nearest even (finite values), as vcvtne2ps2bf16 does.
+uint16_t bf16_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+double bf16_round(float x) {
+  const uint32_t u = static_cast<uint32_t>(bf16_bits(x)) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// Random q [heads][hd], K/V rows (f16 values, stride wider than hd) and p [heads][n] ≥ 0.
+struct AttnCase {
+  int heads, hd;
+  int64_t n, stride;
+  std::vector<float> q, kf, vf, p;
+  std::vector<uint16_t> kh, vh;
+  AttnCase(int heads_, int hd_, int64_t n_, std::mt19937& rng)
+      : heads(heads_), hd(hd_), n(n_), stride(2 * hd_ + 32) {
+    std::normal_distribution<float> dist(0.f, 1.f);
+    q.resize(static_cast<size_t>(heads * hd));
+    for (float& x : q) x = dist(rng);
+    kf.resize(static_cast<size_t>(n * stride));
+    vf.resize(kf.size());
+    kh.resize(kf.size());
+    vh.resize(kf.size());
+    for (size_t i = 0; i < kf.size(); ++i) {
+      kh[i] = f32_to_f16(dist(rng));
+      vh[i] = f32_to_f16(dist(rng));
+      kf[i] = f16_to_f32(kh[i]);
+      vf[i] = f16_to_f32(vh[i]);
+    }
+    p.resize(static_cast<size_t>(heads * n));
+    for (float& x : p) x = std::fabs(dist(rng));
+  }
+  // f16 bits, or the same values as f32 rows that stand for f16 cache rows.
+  KvRows k(bool f16) const {
+    return f16 ? KvRows{kh.data(), stride, true} : KvRows{kf.data(), stride, false, true};
+  }
+  KvRows v(bool f16) const {
+    return f16 ? KvRows{vh.data(), stride, true} : KvRows{vf.data(), stride, false, true};
+  }
+};
+
+// The bf16 loops round q, K, V and p to bf16 (nearest even: relative error ≤ u = 2^-8, an 8-bit
+// significand), so each product q_e·k_e (p_j·v_j[e]) is off by at most (2u + u²) of its size,
+// and the f32 accumulation adds well under 1e-5 of Σ|products| at these lengths:
+// |got − exact| ≤ (2^-7 + 2^-16 + 1e-5) · Σ|products|. Against the same sums of the bf16-rounded
+// inputs (exact products) only the f32 accumulation remains: ≤ 1e-5 · Σ|products|, which catches
+// a dropped or doubled product that the first bound would hide.
+constexpr double kBf16Rel = 1.0 / 128 + 1.0 / 65536 + 1e-5;
+
+TEST(AttentionKernels, Bf16LoopsMatchDoublePrecision) {
+  if (!isa_has_avx512_bf16()) GTEST_SKIP() << "no AVX512_BF16 on this CPU";
+  IsaGuard guard;
+  set_active_isa(Isa::Avx512);
+  set_attn_bf16(AttnBf16::Always);
+  std::mt19937 rng(21);
+  for (int hd : {32, 64, 256, 512})
+    for (int heads = 1; heads <= 16; ++heads)
+      for (int64_t n : {1, 2, 7, 37, 77}) {
+        if ((hd < 256 && heads % 5 != 1) || (hd == 512 && n == 37)) continue;  // time
+        const AttnCase c(heads, hd, n, rng);
+        std::vector<float> s_f16, acc_f16;
+        for (bool f16 : {true, false}) {
+          SCOPED_TRACE("hd=" + std::to_string(hd) + " heads=" + std::to_string(heads) +
+                       " n=" + std::to_string(n) + (f16 ? " f16 rows" : " f32 rows"));
+          ASSERT_EQ(attn_path(heads, hd, c.k(f16)), AttnPath::Bf16);
+          std::vector<float> s(static_cast<size_t>(heads * n), NAN);
+          attn_scores(c.q.data(), heads, hd, c.k(f16), n, s.data(), n);
+          std::vector<float> acc(static_cast<size_t>(heads * hd), 0.5f);
+          attn_weighted_sum(c.p.data(), n, heads, hd, c.v(f16), n, acc.data());
+          for (int g = 0; g < heads; ++g) {
+            for (int64_t j = 0; j < n; ++j) {
+              double exact = 0, rounded = 0, mag = 0;
+              for (int e = 0; e < hd; ++e) {
+                const float qe = c.q[g * hd + e], ke = c.kf[j * c.stride + e];
+                exact += double(qe) * ke;
+                rounded += bf16_round(qe) * bf16_round(ke);
+                mag += std::fabs(double(qe) * ke);
+              }
+              const double got = s[g * n + j];
+              ASSERT_NEAR(got, rounded, 1e-5 * mag) << "score " << g << "," << j;
+              ASSERT_NEAR(got, exact, kBf16Rel * mag) << "score " << g << "," << j;
+            }
+            for (int e = 0; e < hd; ++e) {
+              double exact = 0.5, rounded = 0.5, mag = 0.5;
+              for (int64_t j = 0; j < n; ++j) {
+                const float pj = c.p[g * n + j], ve = c.vf[j * c.stride + e];
+                exact += double(pj) * ve;
+                rounded += bf16_round(pj) * bf16_round(ve);
+                mag += std::fabs(double(pj) * ve);
+              }
+              const double got = acc[g * hd + e];
+              ASSERT_NEAR(got, rounded, 1e-5 * mag) << "value " << g << "," << e;
+              ASSERT_NEAR(got, exact, kBf16Rel * mag) << "value " << g << "," << e;
+            }
+          }
+          // Batch rows (f32 holding f16 values) compute exactly like cache rows (f16 bits).
+          if (f16) {
+            s_f16 = s;
+            acc_f16 = acc;
+          } else {
+            ASSERT_EQ(s, s_f16);
+            ASSERT_EQ(acc, acc_f16);
+          }
+        }
+      }
+}
+
+// Runs are cut at the cache ring's wrap, between cached and new rows, and by the parallel split: a
+// score must come out the same, bit for bit, wherever its run starts, on every path this CPU has;
+// so must a weighted sum accumulated run after run (then chunked prefill, one-chunk prefill and
+// token-by-token decoding agree exactly).
+TEST(AttentionKernels, ScoresAndSumsDoNotDependOnWhereARunStarts) {
+  IsaGuard guard;
+  std::mt19937 rng(33);
+  std::vector<std::pair<Isa, AttnBf16>> paths;
+  for (Isa isa : all_isas()) paths.emplace_back(isa, AttnBf16::Off);
+  if (isa_has_avx512_bf16()) paths.emplace_back(Isa::Avx512, AttnBf16::Always);
+  for (int hd : {256, 512})
+    for (int heads : {1, 2, 3, 16}) {
+      const int64_t n = 61;
+      const AttnCase c(heads, hd, n, rng);
+      for (auto [isa, bf16] : paths) {
+        set_active_isa(isa);
+        set_attn_bf16(bf16);
+        SCOPED_TRACE(std::string(isa_name(isa)) + (bf16 == AttnBf16::Off ? "" : "+bf16") +
+                     " hd=" + std::to_string(hd) + " heads=" + std::to_string(heads));
+        std::vector<float> whole(static_cast<size_t>(heads * n));
+        attn_scores(c.q.data(), heads, hd, c.k(true), n, whole.data(), n);
+        for (int64_t cut : {1, 2, 3, 5, 30}) {
+          std::vector<float> runs(whole.size(), NAN);
+          for (int64_t j = 0; j < n; j += cut) {
+            const int64_t m = std::min(cut, n - j);
+            const KvRows k{c.kh.data() + j * c.stride, c.stride, true};
+            attn_scores(c.q.data(), heads, hd, k, m, runs.data() + j, n);
+          }
+          ASSERT_EQ(runs, whole) << "runs of " << cut;
+        }
+        std::vector<float> acc_whole(static_cast<size_t>(heads * hd), 0.25f);
+        attn_weighted_sum(c.p.data(), n, heads, hd, c.v(true), n, acc_whole.data());
+        for (int64_t cut : {1, 2, 3, 5, 30}) {
+          std::vector<float> acc(acc_whole.size(), 0.25f);
+          for (int64_t j = 0; j < n; j += cut) {
+            const int64_t m = std::min(cut, n - j);
+            // Alternate cache rows (f16 bits) and batch rows (f32 holding f16 values).
+            const KvRows v = (j / cut) % 2
+                                 ? KvRows{c.vf.data() + j * c.stride, c.stride, false, true}
+                                 : KvRows{c.vh.data() + j * c.stride, c.stride, true};
+            attn_weighted_sum(c.p.data() + j, n, heads, hd, v, m, acc.data());
+          }
+          ASSERT_EQ(acc, acc_whole) << "weighted sum in runs of " << cut;
+        }
+      }
+    }
+}
+
+// Which loops run: bf16 only for f16 rows (or f32 rows holding f16 values) on a CPU with
+// AVX512_BF16 and the bf16 path allowed; otherwise, and always for true f32 rows, the f32 loops
+// with their results unchanged.
+TEST(AttentionKernels, Bf16DispatchFallsBackToTheF32Loops) {
+  IsaGuard guard;
+  if (!isa_has_avx512_bf16()) {
+    EXPECT_THROW(set_attn_bf16(AttnBf16::Auto), Error);
+    EXPECT_EQ(attn_bf16(), AttnBf16::Off);
+  }
+  std::mt19937 rng(44);
+  const AttnCase c(16, 512, 9, rng);
+  const KvRows f32_rows{c.kf.data(), c.stride, false};
+  for (Isa isa : all_isas()) {
+    set_active_isa(isa);
+    for (AttnBf16 mode : {AttnBf16::Off, AttnBf16::Auto, AttnBf16::Always}) {
+      if (mode != AttnBf16::Off && !isa_has_avx512_bf16()) continue;
+      set_attn_bf16(mode);
+      SCOPED_TRACE(std::string(isa_name(isa)) + " mode " + std::to_string(static_cast<int>(mode)));
+      const bool simd = isa == Isa::Avx512;
+      const AttnPath f32_path = simd ? AttnPath::F32 : AttnPath::Scalar;
+      // Auto takes bf16 only over long key ranges; Always over any.
+      const AttnPath f16_path = simd && mode != AttnBf16::Off ? AttnPath::Bf16 : f32_path;
+      const AttnPath short_path = simd && mode == AttnBf16::Always ? AttnPath::Bf16 : f32_path;
+      auto spanning = [](KvRows r, int64_t span) {
+        r.span = span;
+        return r;
+      };
+      const int64_t kLong = kAttnBf16MinKeys, kShort = kAttnBf16MinKeys - 1;
+      EXPECT_EQ(attn_path(16, 512, spanning(c.k(true), kLong)), f16_path);
+      EXPECT_EQ(attn_path(16, 512, spanning(c.k(false), kLong)), f16_path);
+      EXPECT_EQ(attn_path(16, 512, spanning(c.k(true), kShort)), short_path);
+      EXPECT_EQ(attn_path(16, 512, spanning(f32_rows, kLong)), f32_path);
+      EXPECT_EQ(attn_path(kAttnBf16MinHeads, 256, spanning(c.k(true), kLong)), f16_path);
+      EXPECT_EQ(attn_path(kAttnBf16MinHeads - 1, 256, spanning(c.k(true), kLong)),
+                mode == AttnBf16::Always && simd ? AttnPath::Bf16 : f32_path);
+      EXPECT_EQ(attn_path(4, 48, spanning(c.k(true), kLong)),
+                simd ? AttnPath::F32 : AttnPath::Scalar);
+      if (!simd) continue;
+      // The public entry points give exactly what the chosen variant gives.
+      std::vector<float> s(16 * 9), ref(s.size()), acc(16 * 512, 0.f), acc_ref(acc);
+      attn_scores(c.q.data(), 16, 512, spanning(c.k(true), kLong), 9, s.data(), 9);
+      attn_weighted_sum(c.p.data(), 9, 16, 512, spanning(c.v(true), kLong), 9, acc.data());
+      if (f16_path == AttnPath::Bf16) {
+        kern::avx512_bf16_attn_scores(c.q.data(), 16, 512, c.k(true), 9, ref.data(), 9);
+        kern::avx512_bf16_attn_weighted_sum(c.p.data(), 9, 16, 512, c.v(true), 9, acc_ref.data());
+      } else {
+        kern::avx512_attn_scores(c.q.data(), 16, 512, c.k(true), 9, ref.data(), 9);
+        kern::avx512_attn_weighted_sum(c.p.data(), 9, 16, 512, c.v(true), 9, acc_ref.data());
+      }
+      EXPECT_EQ(s, ref);
+      EXPECT_EQ(acc, acc_ref);
+      // f32 rows never take bf16.
+      attn_scores(c.q.data(), 16, 512, f32_rows, 9, s.data(), 9);
+      kern::avx512_attn_scores(c.q.data(), 16, 512, f32_rows, 9, ref.data(), 9);
+      EXPECT_EQ(s, ref);
+    }
+  }
 }
 
 TEST(AttentionKernels, ExpSumAndF16RoundingMatchTheLibrary) {

@@ -10,57 +10,20 @@
 #include "base/error.h"
 #include "kernels/dot.h"
 #include "kernels/isa.h"
+#include "matmul_test_weights.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 
 namespace ug {
 namespace {
 
+using test::make_weights;
+using test::Weights;
+
 const DType kTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
                         DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
                         DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
-struct Weights {
-  std::vector<uint8_t> bytes;
-  TensorView view;
-};
-
-// Random weights of the given type: quantized normal values where a quantizer exists, otherwise
-// random blocks with small f16 super-scales (Q2_K: d, dmin at 80, 82; Q3_K: d at 108).
-Weights make_weights(DType t, int64_t in, int64_t out, std::mt19937& rng) {
-  Weights w;
-  const uint64_t rb = row_bytes(t, in);
-  w.bytes.resize(rb * static_cast<uint64_t>(out));
-  if (can_quantize(t)) {
-    std::normal_distribution<float> dist(0.f, 0.5f);
-    std::vector<float> row(static_cast<size_t>(in));
-    for (int64_t o = 0; o < out; ++o) {
-      for (float& v : row) v = dist(rng);
-      quantize_row(t, row.data(), w.bytes.data() + rb * static_cast<uint64_t>(o), in);
-    }
-  } else {
-    std::uniform_int_distribution<int> byte(0, 255);
-    for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng));
-    const int64_t bb = dtype_info(t).block_bytes;
-    const std::vector<int> offs =
-        t == DType::Q2_K ? std::vector<int>{80, 82} : std::vector<int>{108};
-    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
-    for (size_t b = 0; b < w.bytes.size(); b += static_cast<size_t>(bb))
-      for (int off : offs) {
-        const uint16_t h = f32_to_f16(scale(rng));
-        std::memcpy(&w.bytes[b + static_cast<size_t>(off)], &h, 2);
-      }
-  }
-  w.view.name = std::string("w_") + dtype_name(t);
-  w.view.type = t;
-  w.view.ne = {in, out};
-  w.view.data = w.bytes.data();
-  w.view.nbytes = w.bytes.size();
-  return w;
-}
-
-// These tests check the scalar reference path, which the SIMD variants are compared against in
-// simd_matmul_test.cpp.
 struct ScalarOnly {
   Isa saved = active_isa();
   ScalarOnly() { set_active_isa(Isa::Scalar); }

@@ -13,11 +13,16 @@
 #include "kernels/matmul.h"
 #include "kernels/matmul_shared.h"
 #include "kernels/q8_acts.h"
+#include "matmul_test_weights.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 
 namespace ug {
 namespace {
+
+using test::make_weights;
+using test::tolerance;
+using test::Weights;
 
 struct IsaGuard {
   Isa saved = active_isa();
@@ -31,69 +36,9 @@ std::vector<Isa> simd_isas() {
   return v;
 }
 
-struct Weights {
-  std::vector<uint8_t> bytes;
-  TensorView view;
-  std::vector<float> f32;  // decoded, [out][in]
-};
-
-Weights make_weights(DType t, int64_t in, int64_t out, std::mt19937& rng) {
-  Weights w;
-  const uint64_t rb = row_bytes(t, in);
-  w.bytes.resize(rb * static_cast<uint64_t>(out));
-  std::vector<float> row(static_cast<size_t>(in));
-  if (can_quantize(t)) {
-    std::normal_distribution<float> dist(0.f, 0.5f);
-    for (int64_t o = 0; o < out; ++o) {
-      for (float& v : row) v = dist(rng);
-      quantize_row(t, row.data(), w.bytes.data() + rb * static_cast<uint64_t>(o), in);
-    }
-  } else {
-    // Q2_K / Q3_K: random codes with small f16 super-scales (d, dmin at 80, 82; d at 108).
-    std::uniform_int_distribution<int> byte(0, 255);
-    for (auto& b : w.bytes) b = static_cast<uint8_t>(byte(rng));
-    const int64_t bb = dtype_info(t).block_bytes;
-    const std::vector<int> offs =
-        t == DType::Q2_K ? std::vector<int>{80, 82} : std::vector<int>{108};
-    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
-    for (size_t b = 0; b < w.bytes.size(); b += static_cast<size_t>(bb))
-      for (int off : offs) {
-        const uint16_t h = f32_to_f16(scale(rng));
-        std::memcpy(&w.bytes[b + static_cast<size_t>(off)], &h, 2);
-      }
-  }
-  w.view.name = std::string("w_") + dtype_name(t);
-  w.view.type = t;
-  w.view.ne = {in, out};
-  w.view.data = w.bytes.data();
-  w.view.nbytes = w.bytes.size();
-  w.f32.resize(static_cast<size_t>(in * out));
-  for (int64_t o = 0; o < out; ++o) dequantize_row(t, w.view.row(o), w.f32.data() + o * in, in);
-  return w;
-}
-
 bool takes_q8_acts(Isa isa, DType t) {
   if (isa == Isa::Avx2) return t == DType::Q4_0 || t == DType::Q8_0;
   return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
-}
-
-// Tolerance for output (token tk, row o). Rounding x to 8 bits per block of 32 moves each element
-// by at most max|x_block| / 254, so the result moves by at most Σ_i |w_i| · max|x_block(i)| / 254.
-// On top of that, and for the exact f32 path, 1e-5 of Σ |w_i·x_i| covers f32 summation order.
-double tolerance(bool q8, const Weights& w, const std::vector<float>& x, int64_t in, int64_t tk,
-                 int64_t o) {
-  double mag = 0, q8_bound = 0;
-  float amax = 0;
-  for (int64_t i = 0; i < in; ++i) {
-    if (q8 && i % 32 == 0) {
-      amax = 0;
-      for (int64_t j = i; j < i + 32; ++j) amax = std::fmax(amax, std::fabs(x[tk * in + j]));
-    }
-    const double wi = std::fabs(w.f32[o * in + i]);
-    mag += wi * std::fabs(x[tk * in + i]);
-    q8_bound += wi * amax / 254.0;
-  }
-  return q8_bound * 1.001 + 1e-5 * mag + 1e-30;
 }
 
 const DType kTypes[] = {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::BF16,
@@ -138,7 +83,8 @@ TEST(SimdMatmul, EveryTypeAndVariantAgreesWithScalar) {
             const bool q8 = takes_q8_acts(isa, t);
             for (int64_t tk = 0; tk < n; ++tk)
               for (int64_t o = 0; o < out; ++o)
-                ASSERT_NEAR(y1[tk * out + o], ref[tk * out + o], tolerance(q8, w, x, in, tk, o))
+                ASSERT_NEAR(y1[tk * out + o], ref[tk * out + o],
+                            tolerance(q8, w, x.data() + tk * in, in, o))
                     << "token " << tk << " row " << o;
           }
         }
