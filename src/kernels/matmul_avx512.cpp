@@ -5,8 +5,8 @@
 // Quantized types take 8-bit activations (Q8Acts) and vpdpbusd. Q4_0 and Q8_0 have two paths
 // with the same float arithmetic per (row, token), so a token's result never depends on the other
 // rows of its batch: up to 3 tokens stream each row once (exact_rows, blocks in vector lanes),
-// more go through a repacked 16-row tile (packed_rows, rows in vector lanes). Q4_K and Q6_K stream
-// a row once per tile of up to 8 tokens, with a 64-byte vector holding a pair of activation blocks.
+// more go through a repacked 16-row tile (packed_rows, rows in vector lanes). Q4_K and Q6_K follow
+// the same scheme in their own files (matmul_avx512_kquant*.cpp).
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -46,32 +46,6 @@ alignas(64) constexpr uint8_t kQ40QuadPerm[64] = {
 // in increasing b, and the 16 slots are summed by one fixed tree (reduce16). The row kernel keeps
 // the slots in one vector (lane = slot, so a group of 16 blocks needs no shuffling of floats);
 // the packed kernel keeps one vector per slot (lane = row).
-
-// Slots summed as ((s_k + s_k+8) + (.. + s_k+12)) ...: h_k = s_k + s_k+8, q_k = h_k + h_k+4,
-// p_k = q_k + q_k+2, result p_0 + p_1.
-inline float reduce16(__m512 s) {
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
-  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
-}
-
-// The same tree over 16 slot vectors (lane = row).
-inline __m512 reduce16_lanes(const __m512* s) {
-  __m512 h[8], q[4];
-  for (int k = 0; k < 8; ++k) h[k] = _mm512_add_ps(s[k], s[k + 8]);
-  for (int k = 0; k < 4; ++k) q[k] = _mm512_add_ps(h[k], h[k + 4]);
-  return _mm512_add_ps(_mm512_add_ps(q[0], q[2]), _mm512_add_ps(q[1], q[3]));
-}
-
-// Dword j of 128-bit lane m of the result: the sum of v[j]'s 128-bit lane m.
-inline __m512i lane_sums(const __m512i* v) {
-  const __m512i t0 =
-      _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
-  const __m512i t1 =
-      _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
-  return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
-}
 
 // 16 Q4_0 blocks (4 quads of 72 bytes) of one row: each quad's codes in activation order (low
 // nibbles, then high nibbles), and the 16 block scales (lane = block).
@@ -244,17 +218,6 @@ struct alignas(64) PackedBlock {
   __m512i w[8];  // w[i] lane r: row r's codes of elements 4i..4i+3, unsigned
   __m512 d;      // lane r: row r's block scale
 };
-
-// 4×4 transpose of dwords inside each 128-bit lane: afterwards a holds every lane's dword 0 of
-// a, b, c, d (in that order), b the dwords 1, and so on.
-inline void transpose4(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
-  const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
-  const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
-  a = _mm512_unpacklo_epi64(t0, t2);
-  b = _mm512_unpackhi_epi64(t0, t2);
-  c = _mm512_unpacklo_epi64(t1, t3);
-  d = _mm512_unpackhi_epi64(t1, t3);
-}
 
 // 16 bytes of rows k, 4 + k, 8 + k, 12 + k: after transpose4 over k = 0..3, vector i holds
 // dword i of rows 0..15 in lane order.
