@@ -51,7 +51,7 @@ struct GroupActs {
 // The 16-slot accumulation shared by the Q4_0/Q8_0 and K-quant kernels (see matmul_avx512.cpp):
 // Slots summed as ((s_k + s_k+8) + (.. + s_k+12)) ...: h_k = s_k + s_k+8, q_k = h_k + h_k+4,
 // p_k = q_k + q_k+2, result p_0 + p_1.
-inline float reduce16(__m512 s) {
+__attribute__((always_inline)) inline float reduce16(__m512 s) {
   const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));
   const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
@@ -59,7 +59,7 @@ inline float reduce16(__m512 s) {
 }
 
 // The same tree over 16 slot vectors (lane = row).
-inline __m512 reduce16_lanes(const __m512* s) {
+__attribute__((always_inline)) inline __m512 reduce16_lanes(const __m512* s) {
   __m512 h[8], q[4];
   for (int k = 0; k < 8; ++k) h[k] = _mm512_add_ps(s[k], s[k + 8]);
   for (int k = 0; k < 4; ++k) q[k] = _mm512_add_ps(h[k], h[k + 4]);

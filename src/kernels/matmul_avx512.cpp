@@ -210,6 +210,10 @@ void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 // rows. The tile (18 KB) stays in L1 while every token passes over it.
 
 constexpr int kPackRows = 16, kPackBlocks = 32, kPackTokens = 4;
+
+struct alignas(64) Slots16 {
+  __m512 v;
+};
 // Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
 // tokens) to 3× (128) faster beyond.
 constexpr int64_t kPackMinTokens = 4;
@@ -289,8 +293,9 @@ static_assert(kPackBlocks % 16 == 0, "a tile's block b must fall in slot b mod 1
 // slots[16 t + j] (lane r = row r): slot j of token t0 + t, updated with the tile's blocks as
 // exact_rows does (block b into slot b mod 16).
 template <int NT, bool kQ4Order>
-void packed_tile(const PackedBlock* pb, int nb, const Q8Acts& a, int64_t t0, int64_t b0,
-                 float offset, __m512* slots) {
+__attribute__((always_inline)) inline void packed_tile(const PackedBlock* pb, int nb,
+                                                       const Q8Acts& a, int64_t t0, int64_t b0,
+                                                       float offset, __m512* slots) {
   const int32_t* xq[NT];
   const float* xd[NT];
   const float* xs[NT];
@@ -300,82 +305,95 @@ void packed_tile(const PackedBlock* pb, int nb, const Q8Acts& a, int64_t t0, int
     xs[t] = a.s_of(t0 + t) + b0;
   }
   const __m512 off = _mm512_set1_ps(offset);
-  for (int b = 0; b < nb; ++b) {
-    const PackedBlock& P = pb[b];
-    __m512i s0[NT], s1[NT];
-    for (int t = 0; t < NT; ++t) {
-      s0[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[0],
-                                  _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 0)]));
-      s1[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[1],
-                                  _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 1)]));
-    }
-    for (int i = 2; i < 8; i += 2)
+  // Slot j takes the tile's blocks j and j + 16, in that order, accumulated in registers: the
+  // slots go through memory once per tile, not once per block.
+  for (int j = 0; j < 16; ++j) {
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = b0 == 0 ? _mm512_setzero_ps() : slots[16 * t + j];
+    for (int b = j; b < nb; b += 16) {
+      const PackedBlock& P = pb[b];
+      __m512i s0[NT], s1[NT];
       for (int t = 0; t < NT; ++t) {
-        s0[t] =
-            _mm512_dpbusd_epi32(s0[t], P.w[i], _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i)]));
-        s1[t] = _mm512_dpbusd_epi32(s1[t], P.w[i + 1],
-                                    _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i + 1)]));
+        s0[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[0],
+                                    _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 0)]));
+        s1[t] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), P.w[1],
+                                    _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, 1)]));
       }
-    for (int t = 0; t < NT; ++t) {
-      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t])),
-                               _mm512_set1_ps(xd[t][b]));
-      v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[t][b]), v);
-      __m512& slot = slots[16 * t + (b & 15)];
-      slot = _mm512_fmadd_ps(P.d, v, slot);
+      for (int i = 2; i < 8; i += 2)
+        for (int t = 0; t < NT; ++t) {
+          s0[t] =
+              _mm512_dpbusd_epi32(s0[t], P.w[i], _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i)]));
+          s1[t] = _mm512_dpbusd_epi32(s1[t], P.w[i + 1],
+                                      _mm512_set1_epi32(xq[t][x_dword<kQ4Order>(b, i + 1)]));
+        }
+      for (int t = 0; t < NT; ++t) {
+        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t])),
+                                 _mm512_set1_ps(xd[t][b]));
+        v = _mm512_fnmadd_ps(off, _mm512_set1_ps(xs[t][b]), v);
+        acc[t] = _mm512_fmadd_ps(P.d, v, acc[t]);
+      }
     }
+    for (int t = 0; t < NT; ++t) slots[16 * t + j] = acc[t];
   }
 }
 
+// Tokens [t0, t0 + NT) over one tile of blocks; their slots start at `slots`.
 template <int NT>
 void packed_tokens(const PackedBlock* pb, int nb, const MatmulJob& job, int64_t t0, int64_t b0,
                    float offset, __m512* slots) {
   if (job.acts->q4_order)
-    packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, slots + 16 * t0);
+    packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, slots);
   else
-    packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, slots + 16 * t0);
+    packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, slots);
 }
 
+// Tokens per pass over a row tile's packed blocks: their slots (1 KB a token) stay in L1.
+constexpr int64_t kSlotTokens = 16;
+
 void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
-  thread_local PackedBlock tile[kPackBlocks];
-  // 16 slot vectors per token (1 KB), kept for the next call.
-  struct alignas(64) Slot {
-    __m512 v;
-  };
-  thread_local std::vector<Slot> slot_buf;
-  const size_t n_slots = static_cast<size_t>(16 * job.n_tokens);
-  if (slot_buf.size() < n_slots) slot_buf.resize(n_slots);
-  __m512* slots = &slot_buf.data()->v;
+  // A row tile's blocks, all packed once (16 rows × 480 blocks = 276 KB at width 15360: L2), then
+  // read by each chunk of tokens; kept for the next call.
+  thread_local std::vector<PackedBlock> packed;
   const int64_t nb = job.in / 32;
+  if (static_cast<int64_t>(packed.size()) < nb) packed.resize(static_cast<size_t>(nb));
+  thread_local Slots16 slot_buf[16 * kSlotTokens];
+  __m512* slots = &slot_buf[0].v;
   const float offset = job.type == DType::Q4_0 ? 8.f : 128.f;
   for (int64_t r = r0; r < r1; r += kPackRows) {
     const int64_t rows = r1 - r < kPackRows ? r1 - r : kPackRows;
     const __mmask16 rm = static_cast<__mmask16>((1u << rows) - 1);
-    for (size_t i = 0; i < n_slots; ++i) slots[i] = _mm512_setzero_ps();
     for (int64_t b0 = 0; b0 < nb; b0 += kPackBlocks) {
       const int n = static_cast<int>(nb - b0 < kPackBlocks ? nb - b0 : kPackBlocks);
       if (job.type == DType::Q4_0)
-        pack_blocks<DType::Q4_0>(job, r, rm, b0, n, tile);
+        pack_blocks<DType::Q4_0>(job, r, rm, b0, n, packed.data() + b0);
       else
-        pack_blocks<DType::Q8_0>(job, r, rm, b0, n, tile);
-      int64_t t0 = 0;
-      for (; t0 + kPackTokens <= job.n_tokens; t0 += kPackTokens)
-        packed_tokens<kPackTokens>(tile, n, job, t0, b0, offset, slots);
-      switch (job.n_tokens - t0) {
-        case 3:
-          packed_tokens<3>(tile, n, job, t0, b0, offset, slots);
-          break;
-        case 2:
-          packed_tokens<2>(tile, n, job, t0, b0, offset, slots);
-          break;
-        case 1:
-          packed_tokens<1>(tile, n, job, t0, b0, offset, slots);
-          break;
-        default:
-          break;
-      }
+        pack_blocks<DType::Q8_0>(job, r, rm, b0, n, packed.data() + b0);
     }
-    for (int64_t t = 0; t < job.n_tokens; ++t)
-      _mm512_mask_storeu_ps(job.y + t * job.out + r, rm, reduce16_lanes(slots + 16 * t));
+    for (int64_t tc = 0; tc < job.n_tokens; tc += kSlotTokens) {
+      const int64_t te = tc + kSlotTokens < job.n_tokens ? tc + kSlotTokens : job.n_tokens;
+      for (int64_t b0 = 0; b0 < nb; b0 += kPackBlocks) {
+        const int n = static_cast<int>(nb - b0 < kPackBlocks ? nb - b0 : kPackBlocks);
+        const PackedBlock* tile = packed.data() + b0;
+        int64_t t0 = tc;
+        for (; t0 + kPackTokens <= te; t0 += kPackTokens)
+          packed_tokens<kPackTokens>(tile, n, job, t0, b0, offset, slots + 16 * (t0 - tc));
+        switch (te - t0) {
+          case 3:
+            packed_tokens<3>(tile, n, job, t0, b0, offset, slots + 16 * (t0 - tc));
+            break;
+          case 2:
+            packed_tokens<2>(tile, n, job, t0, b0, offset, slots + 16 * (t0 - tc));
+            break;
+          case 1:
+            packed_tokens<1>(tile, n, job, t0, b0, offset, slots + 16 * (t0 - tc));
+            break;
+          default:
+            break;
+        }
+      }
+      for (int64_t t = tc; t < te; ++t)
+        _mm512_mask_storeu_ps(job.y + t * job.out + r, rm, reduce16_lanes(slots + 16 * (t - tc)));
+    }
   }
 }
 
