@@ -27,12 +27,6 @@ inline float f16(const uint8_t* p) {
 
 inline __m512i idx32(const int32_t (&v)[16]) { return _mm512_loadu_si512(v); }
 
-// f16 scales at the start of 16 consecutive blocks of `stride` bytes (only `m`'s lanes read).
-inline __m512 block_scales(const uint8_t* w, __m512i offsets, __mmask16 m) {
-  const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offsets, w, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-}
-
 // Pointers of a tile's tokens into the quantized activations.
 template <int NT>
 struct GroupActs {
