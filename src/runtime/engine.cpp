@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "runtime/prefix_cache.h"
+#include "runtime/token_emitter.h"
 
 namespace ug {
 
@@ -70,10 +71,8 @@ struct Engine::Slot {
   bool decoding = false;      // the prompt is done; last_token goes in next
   int32_t last_token = 0;
   std::optional<Sampler> sampler;
-  std::optional<StreamDecoder> stream;
+  std::optional<StopText> text;  // generated text, held back while it may start a stop string
   std::vector<int32_t> history;  // prompt + generated, for the penalties
-  std::string pending;           // decoded text not yet released
-  bool stopped_by_string = false;
   EngineResult result;
   Clock::time_point started, first_token;
   bool got_first = false;
@@ -232,10 +231,8 @@ void Engine::admit(std::unique_lock<std::mutex>&) {
     s.decoding = false;
     s.sampler.emplace(with_model_suppression(rq.sampling, decoder_.config()),
                       decoder_.config().vocab_size);
-    s.stream.emplace(*tok_);
+    s.text.emplace(*tok_, rq.stop_strings);
     s.history = rq.prompt.tokens;
-    s.pending.clear();
-    s.stopped_by_string = false;
     s.result = EngineResult{};
     s.result.prompt_tokens = static_cast<int64_t>(rq.prompt.tokens.size());
     s.result.cached_tokens = choice.keep;
@@ -390,21 +387,10 @@ void Engine::deliver(Slot& s) {
     finish_slot(s, "stop");
     return;
   }
-  s.pending += s.stream->push(id);
-  size_t stop_at = std::string::npos;
-  for (const auto& str : rq.stop_strings)
-    if (!str.empty()) stop_at = std::min(stop_at, s.pending.find(str));
-  size_t release = s.pending.size() - stop_string_hold(s.pending, rq.stop_strings);
-  if (stop_at != std::string::npos) {
-    s.pending.resize(stop_at);
-    release = stop_at;
-    s.stopped_by_string = true;
-  }
-  tok.text = s.pending.substr(0, release);
-  s.pending.erase(0, release);
+  tok.text = s.text->push(id);
   s.result.text += tok.text;
   s.job->handle->push(std::move(tok));
-  if (s.stopped_by_string) {
+  if (s.text->stopped()) {
     finish_slot(s, "stop");
   } else if (static_cast<int>(s.result.generated.size()) >= rq.max_tokens ||
              s.cache.n_past() >= s.cache.n_ctx()) {
@@ -417,18 +403,16 @@ void Engine::deliver(Slot& s) {
 
 void Engine::finish_slot(Slot& s, const std::string& reason, const std::string& error) {
   if (!s.job) return;
-  if (!s.stopped_by_string && s.stream && reason != "error") {
+  if (s.text && !s.text->stopped() && reason != "error") {
     // Text held back for a stop string that never came.
-    s.pending += s.stream->flush();
-    if (!s.pending.empty()) {
-      EngineToken t;
-      t.step.id = -1;  // text only
-      t.text = s.pending;
-      s.result.text += s.pending;
+    EngineToken t;
+    t.step.id = -1;  // text only
+    t.text = s.text->flush();
+    if (!t.text.empty()) {
+      s.result.text += t.text;
       s.job->handle->push(std::move(t));
     }
   }
-  s.pending.clear();
   s.result.stop_reason = reason;
   s.result.error = error;
   const auto now = Clock::now();
@@ -440,7 +424,7 @@ void Engine::finish_slot(Slot& s, const std::string& reason, const std::string& 
   s.job->handle->finish(std::move(s.result));
   s.result = EngineResult{};
   s.sampler.reset();
-  s.stream.reset();
+  s.text.reset();
   s.history.clear();
   s.decoding = false;
   s.last_used = ++use_clock_;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "runtime/token_emitter.h"
 
 namespace ug {
 
@@ -90,69 +91,21 @@ GenerateResult generate(Decoder& decoder, KvCache& cache, const Tokenizer& token
   prefill(decoder, cache, prompt, opt.ubatch, logits);
   r.prompt_seconds = seconds_since(t0);
 
-  Sampler sampler(with_model_suppression(opt.sampling, c), c.vocab_size);
-  std::vector<int32_t> history = prompt.tokens;
-  StreamDecoder stream(tokenizer);
-  std::string pending;  // decoded text not yet released (may be the start of a stop string)
-  bool stopped_by_client = false, stopped_by_string = false;
-  auto release = [&](size_t n) {
-    if (n == 0) return;
-    std::string out = pending.substr(0, n);
-    pending.erase(0, n);
-    r.text += out;
-    if (on_text && !on_text(out)) stopped_by_client = true;
-  };
-
+  TokenEmitter emit(c, tokenizer, prompt, opt, on_text, cancel, r);
   auto t1 = Clock::now();
   r.stop_reason = "length";
+  bool emitted = false;
   for (int step = 0; step < opt.max_tokens; ++step) {
-    if (cancel && cancel->load()) {
-      r.stop_reason = "cancelled";
-      break;
-    }
-    StepInfo info;
-    if (opt.top_logprobs > 0) info.top = top_logprobs(logits.data(), c.vocab_size, opt.top_logprobs);
-    std::vector<float> raw;
-    if (opt.top_logprobs > 0) raw = logits;  // the sampler modifies logits in place
-    const int32_t id = sampler.sample(logits.data(), history);
-    info.id = id;
-    if (opt.top_logprobs > 0) info.logprob = log_softmax_at(raw.data(), c.vocab_size, id);
-    r.generated.push_back(id);
-    history.push_back(id);
-    r.steps.push_back(std::move(info));
-    if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end()) {
-      r.stop_reason = "stop";
-      break;
-    }
-    pending += stream.push(id);
-    size_t stop_at = std::string::npos;
-    for (const auto& s : opt.stop_strings)
-      if (!s.empty()) stop_at = std::min(stop_at, pending.find(s));
-    if (stop_at != std::string::npos) {
-      pending.resize(stop_at);
-      release(pending.size());
-      r.stop_reason = "stop";
-      stopped_by_string = true;
-      break;
-    }
-    release(pending.size() - stop_string_hold(pending, opt.stop_strings));
-    if (stopped_by_client) {
-      r.stop_reason = "cancelled";
-      break;
-    }
-    if (step + 1 == opt.max_tokens) break;
+    if (emit.take(logits.data(), emitted)) break;
     if (cache.n_past() >= cache.n_ctx()) {
       r.stop_reason = "length";
       break;
     }
     Batch b;
-    b.tokens = {id};
+    b.tokens = {emit.history().back()};
     decoder.forward(b, cache, logits);
   }
-  if (!stopped_by_string) {  // what was held back for a stop string that never came
-    pending += stream.flush();
-    release(pending.size());
-  }
+  emit.finish();
   r.generation_seconds = seconds_since(t1);
   return r;
 }

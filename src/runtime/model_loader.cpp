@@ -31,7 +31,8 @@ LoadedModel load_model(const std::string& path, const LoadOptions& options,
   m.chat_template = data.chat_template;
   m.tokenizer = std::make_shared<Tokenizer>(std::move(data));
   if (!assistant_path.empty())
-    m.assistant = std::make_shared<AssistantModel>(load_assistant(assistant_path, m.weights->config));
+    m.assistant =
+        std::make_shared<AssistantModel>(load_assistant(assistant_path, m.weights->config));
   return m;
 }
 

@@ -158,8 +158,8 @@ Prompt build_multimodal_prompt(const LoadedModel& m, ThreadPool& pool, const std
       const MediaInput& in = take(MediaInput::Audio);
       if (!m.weights->audio)
         fail("audio '", in.name, "': this model has no audio weights (for GGUF, pass --mmproj)");
-      add_audio_pcm(b, m, pool, decode_audio(in.bytes.data(), in.bytes.size(), in.name,
-                                             o.max_audio_seconds),
+      add_audio_pcm(b, m, pool,
+                    decode_audio(in.bytes.data(), in.bytes.size(), in.name, o.max_audio_seconds),
                     in.name, o);
     } else if (id == c.video_token_id) {
       const MediaInput& in = take(MediaInput::Video);

@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "base/error.h"
-#include "model/tensor_names.h"
 #include "base/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
+#include "model/tensor_names.h"
 #include "runtime/quantize_hf.h"
 #include "runtime/quantize_plan.h"
 #include "runtime/quantize_stream.h"

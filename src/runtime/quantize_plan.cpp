@@ -48,7 +48,6 @@ QuantScheme parse_quant_scheme(const std::string& name) {
   return s;
 }
 
-
 DType fit_row_length(DType want, int64_t ne0) {
   if (ne0 % dtype_info(want).block == 0) return want;
   DType t = DType::F16;

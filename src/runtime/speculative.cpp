@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/error.h"
+#include "runtime/token_emitter.h"
 
 namespace ug {
 
@@ -72,64 +73,13 @@ GenerateResult generate_with_drafter(Decoder& decoder, KvCache& cache, const Dra
   prefill(decoder, cache, prompt, opt.ubatch, logits, &hidden);
   r.prompt_seconds = seconds_since(t0);
 
-  Sampler sampler(with_model_suppression(opt.sampling, c), c.vocab_size);
-  std::vector<int32_t> history = prompt.tokens;
-  StreamDecoder stream(tokenizer);
-  std::string pending;
-  bool stopped_by_client = false, stopped_by_string = false;
-  auto release = [&](size_t n) {
-    if (n == 0) return;
-    std::string out = pending.substr(0, n);
-    pending.erase(0, n);
-    r.text += out;
-    if (on_text && !on_text(out)) stopped_by_client = true;
-  };
-  std::vector<float> row;
-  // Samples one token from a row of target logits exactly as generate() does for one step;
-  // returns true when generation ends (emitted = whether a token was added).
-  auto take = [&](const float* z, bool& emitted) {
-    emitted = false;
-    if (cancel && cancel->load()) {
-      r.stop_reason = "cancelled";
-      return true;
-    }
-    StepInfo info;
-    if (opt.top_logprobs > 0) info.top = top_logprobs(z, c.vocab_size, opt.top_logprobs);
-    row.assign(z, z + c.vocab_size);  // the sampler modifies its input
-    const int32_t id = sampler.sample(row.data(), history);
-    info.id = id;
-    if (opt.top_logprobs > 0) info.logprob = log_softmax_at(z, c.vocab_size, id);
-    r.generated.push_back(id);
-    history.push_back(id);
-    r.steps.push_back(std::move(info));
-    emitted = true;
-    if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), id) != opt.stop_ids.end()) {
-      r.stop_reason = "stop";
-      return true;
-    }
-    pending += stream.push(id);
-    size_t stop_at = std::string::npos;
-    for (const auto& s : opt.stop_strings)
-      if (!s.empty()) stop_at = std::min(stop_at, pending.find(s));
-    if (stop_at != std::string::npos) {
-      pending.resize(stop_at);
-      release(pending.size());
-      r.stop_reason = "stop";
-      stopped_by_string = true;
-      return true;
-    }
-    release(pending.size() - stop_string_hold(pending, opt.stop_strings));
-    if (stopped_by_client) {
-      r.stop_reason = "cancelled";
-      return true;
-    }
-    return static_cast<int>(r.generated.size()) >= opt.max_tokens;
-  };
+  TokenEmitter emit(c, tokenizer, prompt, opt, on_text, cancel, r);
+  const std::vector<int32_t>& history = emit.history();
 
   auto t1 = Clock::now();
   r.stop_reason = "length";
-  bool emitted = false;  // whether the last take() added a token
-  if (opt.max_tokens > 0 && !take(logits.data(), emitted)) {
+  bool emitted = false;  // whether the last emit.take() added a token
+  if (opt.max_tokens > 0 && !emit.take(logits.data(), emitted)) {
     std::vector<int32_t> drafts;
     std::vector<float> vlogits, vhidden;
     while (true) {
@@ -164,7 +114,7 @@ GenerateResult generate_with_drafter(Decoder& decoder, KvCache& cache, const Dra
       int64_t acc = 0;
       bool done = false;
       for (size_t i = 0; i <= drafts.size(); ++i) {
-        done = take(&vlogits[i * c.vocab_size], emitted);
+        done = emit.take(&vlogits[i * c.vocab_size], emitted);
         const bool match = emitted && i < drafts.size() && r.generated.back() == drafts[i];
         if (match) acc = static_cast<int64_t>(i) + 1;
         if (done || !match) break;
@@ -180,10 +130,7 @@ GenerateResult generate_with_drafter(Decoder& decoder, KvCache& cache, const Dra
   const int64_t fed =
       static_cast<int64_t>(prompt.tokens.size() + r.generated.size()) - (emitted ? 1 : 0);
   if (fed < cache.n_past()) cache.truncate(fed);
-  if (!stopped_by_string) {
-    pending += stream.flush();
-    release(pending.size());
-  }
+  emit.finish();
   r.generation_seconds = seconds_since(t1);
   if (stats) *stats = st;
   return r;
