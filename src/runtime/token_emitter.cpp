@@ -46,7 +46,7 @@ void TokenEmitter::release(const std::string& text) {
   if (on_text_ && !on_text_(text)) stopped_by_client_ = true;
 }
 
-bool TokenEmitter::take(const float* z, bool& emitted) {
+bool TokenEmitter::take(float* z, bool& emitted) {
   emitted = false;
   if (cancel_ && cancel_->load()) {
     r_.stop_reason = "cancelled";
@@ -55,10 +55,10 @@ bool TokenEmitter::take(const float* z, bool& emitted) {
   const int vocab = static_cast<int>(config_.vocab_size);
   StepInfo info;
   if (opt_.top_logprobs > 0) info.top = top_logprobs(z, vocab, opt_.top_logprobs);
-  row_.assign(z, z + vocab);  // the sampler modifies its input
-  const int32_t id = sampler_.sample(row_.data(), history_);
+  if (opt_.top_logprobs > 0) raw_.assign(z, z + vocab);
+  const int32_t id = sampler_.sample(z, history_);
   info.id = id;
-  if (opt_.top_logprobs > 0) info.logprob = log_softmax_at(z, vocab, id);
+  if (opt_.top_logprobs > 0) info.logprob = log_softmax_at(raw_.data(), vocab, id);
   r_.generated.push_back(id);
   history_.push_back(id);
   r_.steps.push_back(std::move(info));

@@ -45,10 +45,11 @@ class TokenEmitter {
                const GenerateOptions& opt, const std::function<bool(const std::string&)>& on_text,
                const std::atomic<bool>* cancel, GenerateResult& r);
 
-  // Samples the next token from the target's logits z[vocab] (not modified). Returns true when
+  // Samples the next token from the target's logits z[vocab], which the sampler may change in
+  // place (a copy is kept only when log-probabilities are asked for). Returns true when
   // generation ends (a stop token or string, the client or cancel flag, max_tokens reached);
   // emitted says whether a token was added.
-  bool take(const float* z, bool& emitted);
+  bool take(float* z, bool& emitted);
 
   // The prompt and every token taken so far.
   const std::vector<int32_t>& history() const { return history_; }
@@ -67,7 +68,7 @@ class TokenEmitter {
   Sampler sampler_;
   std::vector<int32_t> history_;
   StopText text_;
-  std::vector<float> row_;  // the sampler's scratch copy of z
+  std::vector<float> raw_;  // z before sampling, for log-probabilities
   bool stopped_by_client_ = false;
 };
 
