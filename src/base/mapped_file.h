@@ -23,4 +23,9 @@ class MappedFile {
   uint64_t size_ = 0;
 };
 
+// Drops the whole pages of [p, p + n) from this process's memory when the range lies inside a
+// live MappedFile (they are read back from the file if touched again): for weights that were
+// copied elsewhere at load. Returns false, doing nothing, for any other memory.
+bool release_mapped_pages(const void* p, uint64_t n);
+
 }  // namespace ug

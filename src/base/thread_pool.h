@@ -12,6 +12,9 @@
 
 namespace ug {
 
+// How long idle threads poll for work before sleeping (all pools; default 20 µs, or UG_SPIN_US).
+void set_pool_spin_us(int64_t us);
+
 class ThreadPool {
  public:
   explicit ThreadPool(int n_threads = 0);  // 0: one per hardware thread
@@ -36,9 +39,9 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int job_parts_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace ug

@@ -80,6 +80,24 @@ inline void transpose4(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
   d = _mm512_unpackhi_epi64(t1, t3);
 }
 
+// A packed prefill tile's block (matmul_avx512.cpp): 16 rows in the lanes.
+struct alignas(64) PackedBlock {
+  __m512i w[8];  // w[i] lane r: row r's codes of elements 4i..4i+3, unsigned
+  __m512 d;      // lane r: row r's block scale
+};
+
+}  // namespace ug::kern::avx512
+
+namespace ug::kern {
+// Repacked Q4_0/Q8_0 (matmul_avx512_lanes.cpp): rows [r0, r1) (r0 even) for 1-3 tokens, and a
+// packed tile's blocks [b0, b0 + nb) of rows [r, r + 16) (lanes outside rm stay zero).
+void lanes_exact_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+void pack_lanes_blocks(const MatmulJob& job, int64_t r, __mmask16 rm, int64_t b0, int nb,
+                       avx512::PackedBlock* out);
+}  // namespace ug::kern
+
+namespace ug::kern::avx512 {
+
 #define UG_ROW_TABLE(fn) \
   { nullptr, fn<1>, fn<2>, fn<3>, fn<4>, fn<5>, fn<6>, fn<7>, fn<8> }
 

@@ -12,6 +12,7 @@
 #include "kernels/matmul_impl.h"
 #include "kernels/matmul_shared.h"
 #include "kernels/q8_acts.h"
+#include "tensor/lanes.h"
 #include "tensor/quant.h"
 
 namespace ug {
@@ -25,7 +26,8 @@ void check_matrix(const TensorView& w, const char* what) {
   if (w.ne.size() < 1 || w.ne.size() > 2 || w.dim(0) <= 0 || w.dim(1) <= 0)
     fail(what, " ", w.name, ": expected a 2-D tensor {in, out}, found shape ", shape_string(w.ne));
   if (w.data == nullptr) fail(what, " ", w.name, ": tensor has no data");
-  const uint64_t need = w.row_size() * static_cast<uint64_t>(w.rows());  // checks whole blocks
+  const uint64_t need = is_lanes(w.type) ? lanes_shape(w.type, w.dim(0), w.dim(1)).bytes
+                                         : w.row_size() * static_cast<uint64_t>(w.rows());
   if (w.nbytes < need)
     fail(what, " ", w.name, ": ", dtype_name(w.type), " ", shape_string(w.ne), " needs ", need,
          " bytes, the view has ", w.nbytes);
@@ -39,9 +41,24 @@ float* scratch(size_t n) {
   return buf.data();
 }
 
-bool has_simd_kernel(DType t) {
+// Repacked matrices have kernels in the AVX-512 variant only; elsewhere they take the generic
+// path, row by row through the file layout.
+bool has_simd_kernel(DType t, Isa isa) {
+  if (is_lanes(t)) return isa == Isa::Avx512;
   return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 ||
          t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
+}
+
+// Row r of w decoded to f32 (out[in]), whatever its layout.
+void decode_row(const TensorView& w, int64_t r, float* out) {
+  if (is_lanes(w.type)) {
+    thread_local std::vector<uint8_t> stored;
+    const DType t = stored_dtype(w.type);
+    stored.resize(row_bytes(t, w.dim(0)));
+    lanes_row_to_stored(w, r, stored.data());
+    return dequantize_row(t, stored.data(), out, w.dim(0));
+  }
+  dequantize_row(w.type, w.row(r), out, w.dim(0));
 }
 
 // The SIMD variants: rows are handed out in chunks from a shared counter, so a thread slowed by
@@ -76,7 +93,7 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
   }
   if (q8) {
     // The AVX-512 Q4_0 kernels read activations in the order of a quad's nibbles.
-    quantize_acts(x, n_tokens, jobs[0].in, acts, v.q4_order(type));
+    quantize_acts(x, n_tokens, jobs[0].in, acts, v.act_order(type, n_tokens));
     for (int m = 0; m < count; ++m) jobs[m].acts = &acts;
   }
   auto rows = v.rows;
@@ -101,10 +118,11 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
 
 namespace kern {
 const Variant& variant(Isa isa) {
-  static const Variant kAvx512{avx512_uses_q8, avx512_rows,
-                               [](DType t) { return t == DType::Q4_0; }};
-  static const Variant kAvx2{avx2_uses_q8, avx2_rows, [](DType) { return false; }};
-  static const Variant kNeon{neon_uses_q8, neon_rows, neon_q4_order};
+  static const Variant kAvx512{avx512_uses_q8, avx512_rows, avx512_act_order};
+  static const Variant kAvx2{avx2_uses_q8, avx2_rows,
+                             [](DType, int64_t) { return ActOrder::Natural; }};
+  static const Variant kNeon{neon_uses_q8, neon_rows,
+                             [](DType, int64_t) { return ActOrder::Natural; }};
   switch (isa) {
     case Isa::Avx512:
       return kAvx512;
@@ -175,10 +193,10 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
   check_matrix(w, "matmul");
   if (n_tokens < 0) fail("matmul ", w.name, ": negative token count ", n_tokens);
   if (n_tokens == 0) return;
-  if (const Isa isa = active_isa(); isa != Isa::Scalar) {
+  if (const Isa isa = active_isa(); isa != Isa::Scalar && (!is_lanes(w.type) || has_simd_kernel(w.type, isa))) {
     // Types without a dedicated kernel go through the reference dequantizer inside the workers;
     // decoding one row here first makes an undecodable type fail in the caller's thread.
-    if (!has_simd_kernel(w.type)) dequantize_row(w.type, w.row(0), scratch(w.dim(0)), w.dim(0));
+    if (!has_simd_kernel(w.type, isa)) dequantize_row(w.type, w.row(0), scratch(w.dim(0)), w.dim(0));
     const TensorView* ws[] = {&w};
     float* ys[] = {y};
     matmul_simd(isa, ws, ys, 1, x, n_tokens, pool);
@@ -198,7 +216,7 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
         if (direct) {
           wrows[k] = reinterpret_cast<const float*>(w.row(r0 + k));
         } else {
-          dequantize_row(w.type, w.row(r0 + k), buf + k * in, in);
+          decode_row(w, r0 + k, buf + k * in);
           wrows[k] = buf + k * in;
         }
       }
@@ -226,7 +244,7 @@ void matmul_shared_input(std::initializer_list<std::pair<const TensorView*, floa
       ys[count] = y;
     }
     ++count;
-    together = together && has_simd_kernel(w->type) && w->type == mats.begin()->first->type &&
+    together = together && has_simd_kernel(w->type, active_isa()) && w->type == mats.begin()->first->type &&
                w->dim(0) == mats.begin()->first->dim(0);
   }
   if (!together) {
@@ -241,7 +259,7 @@ void embedding_row(const TensorView& table, int64_t row, float* out) {
   if (row < 0 || row >= table.dim(1))
     fail("embedding ", table.name, ": row ", row, " is outside the table's ", table.dim(1),
          " rows");
-  dequantize_row(table.type, table.row(row), out, table.dim(0));
+  decode_row(table, row, out);
 }
 
 }  // namespace ug

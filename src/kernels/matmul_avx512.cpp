@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "kernels/matmul_impl.h"
+#include "tensor/lanes.h"
 #include "tensor/quant.h"
 
 // Everything above is compiled for the generic target; from here on, for AVX-512.
@@ -251,10 +252,6 @@ struct alignas(64) Slots16 {
 // tokens) to 3× (128) faster beyond.
 constexpr int64_t kPackMinTokens = 4;
 
-struct alignas(64) PackedBlock {
-  __m512i w[8];  // w[i] lane r: row r's codes of elements 4i..4i+3, unsigned
-  __m512 d;      // lane r: row r's block scale
-};
 
 // 16 bytes of rows k, 4 + k, 8 + k, 12 + k: after transpose4 over k = 0..3, vector i holds
 // dword i of rows 0..15 in lane order.
@@ -374,7 +371,7 @@ __attribute__((always_inline)) inline void packed_tile(const PackedBlock* pb, in
 template <int NT>
 void packed_tokens(const PackedBlock* pb, int nb, const MatmulJob& job, int64_t t0, int64_t b0,
                    float offset, __m512* slots) {
-  if (job.acts->q4_order)
+  if (job.acts->order == ActOrder::Q4)
     packed_tile<NT, true>(pb, nb, *job.acts, t0, b0, offset, slots);
   else
     packed_tile<NT, false>(pb, nb, *job.acts, t0, b0, offset, slots);
@@ -391,13 +388,16 @@ void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   if (static_cast<int64_t>(packed.size()) < nb) packed.resize(static_cast<size_t>(nb));
   thread_local Slots16 slot_buf[16 * kSlotTokens];
   __m512* slots = &slot_buf[0].v;
-  const float offset = job.type == DType::Q4_0 ? 8.f : 128.f;
+  const bool q4 = stored_dtype(job.type) == DType::Q4_0;
+  const float offset = q4 ? 8.f : 128.f;
   for (int64_t r = r0; r < r1; r += kPackRows) {
     const int64_t rows = r1 - r < kPackRows ? r1 - r : kPackRows;
     const __mmask16 rm = static_cast<__mmask16>((1u << rows) - 1);
     for (int64_t b0 = 0; b0 < nb; b0 += kPackBlocks) {
       const int n = static_cast<int>(nb - b0 < kPackBlocks ? nb - b0 : kPackBlocks);
-      if (job.type == DType::Q4_0)
+      if (is_lanes(job.type))
+        pack_lanes_blocks(job, r, rm, b0, n, packed.data() + b0);
+      else if (q4)
         pack_blocks<DType::Q4_0>(job, r, rm, b0, n, packed.data() + b0);
       else
         pack_blocks<DType::Q8_0>(job, r, rm, b0, n, packed.data() + b0);
@@ -433,7 +433,13 @@ void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool avx512_uses_q8(DType type) {
-  return type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K || type == DType::Q6_K;
+  return type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K ||
+         type == DType::Q6_K || is_lanes(type);
+}
+
+ActOrder avx512_act_order(DType type, int64_t n_tokens) {
+  if (is_lanes(type)) return n_tokens >= kPackMinTokens ? ActOrder::Natural : ActOrder::Lanes;
+  return type == DType::Q4_0 ? ActOrder::Q4 : ActOrder::Natural;
 }
 
 void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
@@ -443,6 +449,10 @@ void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
       if (job.n_tokens >= kPackMinTokens) return packed_rows(job, r0, r1);
       return job.type == DType::Q4_0 ? exact_rows<DType::Q4_0>(job, r0, r1)
                                      : exact_rows<DType::Q8_0>(job, r0, r1);
+    case DType::Q4_0_LANES:
+    case DType::Q8_0_LANES:
+      if (job.n_tokens >= kPackMinTokens) return packed_rows(job, r0, r1);
+      return lanes_exact_rows(job, r0, r1);
     case DType::Q4_K:
     case DType::Q6_K:
       return avx512_kquant_rows(job, r0, r1);
@@ -461,6 +471,7 @@ void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 
 namespace ug::kern {
 bool avx512_uses_q8(DType) { return false; }
+ActOrder avx512_act_order(DType, int64_t) { return ActOrder::Natural; }
 void avx512_rows(const MatmulJob&, int64_t, int64_t) { fail("AVX-512 kernels are not built"); }
 }  // namespace ug::kern
 

@@ -23,8 +23,8 @@ struct MatmulJob {
 bool avx512_uses_q8(DType type);
 bool avx2_uses_q8(DType type);
 bool neon_uses_q8(DType type);
-// Whether the NEON kernel for `type` wants its activations in Q4_0 order (Q8Acts::q4_order).
-bool neon_q4_order(DType type);
+// The order of the 8-bit activations the variant's kernel for `type` reads at this token count.
+ActOrder avx512_act_order(DType type, int64_t n_tokens);
 
 // y for rows [r0, r1) and every token. Types without a dedicated kernel are decoded to f32 with
 // the reference dequantizer and dotted in f32.
@@ -40,7 +40,7 @@ void neon_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 struct Variant {
   bool (*uses_q8)(DType);
   void (*rows)(const MatmulJob&, int64_t, int64_t);
-  bool (*q4_order)(DType);  // activations in Q4_0 order for this type's kernel
+  ActOrder (*act_order)(DType, int64_t n_tokens);
 };
 const Variant& variant(Isa isa);  // not for Isa::Scalar
 

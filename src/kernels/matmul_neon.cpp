@@ -178,7 +178,6 @@ const RowFn kQ8_0[] = UG_ROW_TABLE(q8_0_row);
 }  // namespace
 
 bool neon_uses_q8(DType type) { return type == DType::Q4_0 || type == DType::Q8_0; }
-bool neon_q4_order(DType) { return false; }
 
 void neon_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   if (neon_uses_q8(job.type) && job.acts == nullptr)
@@ -194,7 +193,6 @@ void neon_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 
 namespace ug::kern {
 bool neon_uses_q8(DType) { return false; }
-bool neon_q4_order(DType) { return false; }
 void neon_rows(const MatmulJob&, int64_t, int64_t) { fail("NEON kernels are not built"); }
 }  // namespace ug::kern
 

@@ -34,24 +34,44 @@ void quantize_block(const float* x, int8_t* q, float& d, float& s) {
 }
 }  // namespace
 
-void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& a, bool q4_order) {
+void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& a, ActOrder order) {
   if (in <= 0 || in % 32 != 0)
     fail("quantize_acts: row length ", in, " is not a positive multiple of 32");
   a.in = in;
   a.n_tokens = n_tokens;
-  a.q4_order = q4_order;
-  a.pairs = q4_order ? (in + 127) / 128 * 2 : (in + 63) / 64;
+  a.order = order;
+  const int64_t nb = in / 32;
+  switch (order) {
+    case ActOrder::Natural:
+      a.pairs = (in + 63) / 64;
+      break;
+    case ActOrder::Q4:
+      a.pairs = (in + 127) / 128 * 2;
+      break;
+    case ActOrder::Lanes:
+      a.pairs = (nb + 7) / 8 * 4;
+      break;
+  }
   const auto n = static_cast<size_t>(n_tokens * a.pairs);
   if (a.qs.size() < n * 64) a.qs.resize(n * 64);
   if (a.d.size() < n * 2) a.d.resize(n * 2);
   if (a.s.size() < n * 2) a.s.resize(n * 2);
-  const int64_t nb = in / 32;
   for (int64_t t = 0; t < n_tokens; ++t) {
     int8_t* qs = a.qs.data() + t * a.pairs * 64;
     float* d = a.d.data() + t * a.pairs * 2;
     float* s = a.s.data() + t * a.pairs * 2;
+    if (order == ActOrder::Lanes) {
+      for (int64_t b = 0; b < a.pairs * 2; ++b) {
+        int8_t blk[32] = {};
+        d[b] = s[b] = 0.f;
+        if (b < nb) quantize_block(x + t * in + b * 32, blk, d[b], s[b]);
+        const int64_t g = b / 8, c = b % 8;
+        for (int v = 0; v < 8; ++v) std::memcpy(qs + 256 * g + 32 * v + 4 * c, blk + 4 * v, 4);
+      }
+      continue;
+    }
     for (int64_t b = 0; b < a.pairs * 2; ++b) {
-      if (q4_order) {
+      if (order == ActOrder::Q4) {
         int8_t blk[32] = {};
         if (b < nb)
           quantize_block(x + t * in + b * 32, blk, d[b], s[b]);

@@ -9,13 +9,22 @@
 
 namespace ug {
 
+// How a token's 8-bit values are laid out (what the kernel for the weight type reads):
+//  Natural: block after block.
+//  Q4:      each run of 4 blocks (128 bytes) holds elements 0-15 of the 4 blocks, then elements
+//           16-31 of the 4 blocks, the order of a Q4_0 quad's low and high nibbles.
+//  Lanes:   for repacked weights (tensor/lanes.h): per group of 8 blocks, 8 runs of 32 bytes;
+//           run v, dword c holds elements 4v..4v+3 of block 8g + c (the kernel broadcasts a run
+//           to both halves of a vector, one per row of a pair); d and s in block order.
+enum class ActOrder { Natural, Q4, Lanes };
+
 struct Q8Acts {
   int64_t in = 0;  // elements per token (a multiple of 32)
   int64_t n_tokens = 0;
-  int64_t pairs = 0;  // ceil(in / 64) (even in q4_order); missing blocks are zero blocks
-  // Q4_0 order: each run of 4 blocks (128 bytes) holds elements 0-15 of the 4 blocks, then
-  // elements 16-31 of the 4 blocks, the order of a Q4_0 quad's low and high nibbles.
-  bool q4_order = false;
+  // 64-byte units per token: ceil(in / 64) (Natural), rounded up to even (Q4), 4 per group of 8
+  // blocks (Lanes). Missing blocks are zero blocks.
+  int64_t pairs = 0;
+  ActOrder order = ActOrder::Natural;
   // Per token, `pairs` entries each (padding blocks are all zero):
   std::vector<int8_t> qs;  // [n_tokens][pairs * 64] values in [-127, 127]
   std::vector<float> d;    // [n_tokens][pairs * 2] block scales
@@ -28,8 +37,7 @@ struct Q8Acts {
 
 // x: [n_tokens, in]. Round-to-nearest with d = max|x| / 127 per block, so each element's error is
 // at most d / 2 = max|x_block| / 254. Reuses the buffers of `out` (no allocation once grown).
-// q4_order lays qs out as described above.
 void quantize_acts(const float* x, int64_t n_tokens, int64_t in, Q8Acts& out,
-                   bool q4_order = false);
+                   ActOrder order = ActOrder::Natural);
 
 }  // namespace ug

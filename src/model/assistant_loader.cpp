@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "model/repack.h"
 #include "model/tensor_binder.h"
 #include "model/tensor_names.h"
 #include "formats/gguf.h"
@@ -320,7 +321,14 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
 }  // namespace
 
 AssistantModel load_assistant(const std::string& path, const Gemma4Config& target) {
-  return is_hf_folder(path) ? load_hf(path, target) : load_gguf(path, target);
+  AssistantModel m = is_hf_folder(path) ? load_hf(path, target) : load_gguf(path, target);
+  if (repack_on_load()) {
+    std::vector<Matrix*> ms = {&m.tok_embd, &m.pre_projection, &m.post_projection};
+    for (auto& L : m.layers)
+      for (Matrix* x : {&L.wq, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ms.push_back(x);
+    repack_matrices(ms, m.keep_alive, 0);
+  }
+  return m;
 }
 
 }  // namespace ug

@@ -10,6 +10,7 @@
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
+#include "model/repack.h"
 #include "model/tensor_binder.h"
 #include "model/tensor_names.h"
 #include "tensor/quant.h"
@@ -239,12 +240,23 @@ std::shared_ptr<Gemma4Weights> load_hf(const std::string& folder, const LoadOpti
 }  // namespace
 
 std::shared_ptr<Gemma4Weights> load_gemma4(const std::string& path, const LoadOptions& opts) {
+  std::shared_ptr<Gemma4Weights> w;
   if (is_hf_folder(path)) {
     if (!opts.mmproj_path.empty())
       fail(path, ": an HF folder carries its own vision and audio weights; --mmproj is for GGUF");
-    return load_hf(path, opts);
+    w = load_hf(path, opts);
+  } else {
+    w = load_gguf(path, opts);
   }
-  return load_gguf(path, opts);
+  if (repack_on_load()) {
+    std::vector<Matrix*> ms = {&w->tok_embd};
+    for (auto& L : w->layers)
+      for (Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ms.push_back(m);
+    if (w->vision) ms.insert(ms.end(), {&w->vision->patch_dense, &w->vision->projection});
+    if (w->audio) ms.push_back(&w->audio->projection);
+    repack_matrices(ms, w->keep_alive, opts.threads);
+  }
+  return w;
 }
 
 }  // namespace ug

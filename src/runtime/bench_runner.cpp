@@ -92,7 +92,7 @@ nlohmann::json model_json(const BenchOptions& o, const Gemma4Weights& w, uint64_
   uint64_t total = 0;
   auto add = [&](const Matrix& m) {
     if (!m.data) return;
-    by_type[dtype_name(m.type)] += m.nbytes;
+    by_type[dtype_name(stored_dtype(m.type))] += m.nbytes;
     total += m.nbytes;
   };
   add(w.tok_embd);

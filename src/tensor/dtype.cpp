@@ -23,7 +23,23 @@ constexpr Entry kTypes[] = {
     {DType::Q6_K, {"Q6_K", 256, 210}}, {DType::Q8_K, {"Q8_K", 256, 292}},
     {DType::BF16, {"BF16", 1, 2}},
 };
+// Same bytes per block as the stored types: only the order within a pair of rows differs.
+constexpr Entry kInternal[] = {
+    {DType::Q4_0_LANES, {"Q4_0 (repacked)", 32, 18}},
+    {DType::Q8_0_LANES, {"Q8_0 (repacked)", 32, 34}},
+};
 }  // namespace
+
+DType stored_dtype(DType t) {
+  switch (t) {
+    case DType::Q4_0_LANES:
+      return DType::Q4_0;
+    case DType::Q8_0_LANES:
+      return DType::Q8_0;
+    default:
+      return t;
+  }
+}
 
 std::optional<DType> dtype_from_id(uint32_t id) {
   for (const auto& e : kTypes)
@@ -41,6 +57,8 @@ std::optional<DType> dtype_from_name(const std::string& name) {
 
 const DTypeInfo& dtype_info(DType t) {
   for (const auto& e : kTypes)
+    if (e.type == t) return e.info;
+  for (const auto& e : kInternal)
     if (e.type == t) return e.info;
   fail("unknown tensor type id ", static_cast<uint32_t>(t));
 }

@@ -23,6 +23,10 @@ enum class DType : uint32_t {
   Q6_K = 14,
   Q8_K = 15,
   BF16 = 30,
+  // Internal only, never read from or written to a file: Q4_0 and Q8_0 weights repacked at load
+  // for the AVX-512 decode kernels (tensor/lanes.h). Ids outside ggml's range.
+  Q4_0_LANES = 1002,
+  Q8_0_LANES = 1008,
 };
 
 struct DTypeInfo {
@@ -30,6 +34,9 @@ struct DTypeInfo {
   int64_t block;       // elements per block
   int64_t block_bytes; // bytes per block
 };
+
+// The file type a repacked type was made from (the type itself for every other type).
+DType stored_dtype(DType t);
 
 // Nullopt for ids this engine does not know (GGUF readers report them as errors).
 std::optional<DType> dtype_from_id(uint32_t id);

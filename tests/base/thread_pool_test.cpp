@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace ug {
@@ -23,6 +25,28 @@ TEST(ThreadPool, RespectsGrain) {
   std::atomic<int> calls{0};
   pool.parallel_for(10, [&](int64_t, int64_t, int) { calls++; }, 10);
   EXPECT_EQ(calls.load(), 1);
+}
+
+// Idle threads poll for a while before sleeping; back-to-back regions (polled) and regions after
+// a long gap (slept) must each run every part exactly once, with any poll budget.
+TEST(ThreadPool, BackToBackAndAfterSleepingForEveryPollBudget) {
+  for (int64_t us : {0, 20}) {
+    set_pool_spin_us(us);
+    ThreadPool pool(3);
+    int64_t total = 0;
+    for (int round = 0; round < 2000; ++round) {
+      std::atomic<int64_t> sum{0};
+      pool.parallel_for(round % 7 + 3, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) sum += i + 1;
+      });
+      const int64_t n = round % 7 + 3;
+      ASSERT_EQ(sum.load(), n * (n + 1) / 2) << "poll " << us << " us, round " << round;
+      total += sum.load();
+      if (round % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(12));
+    }
+    EXPECT_GT(total, 0);
+  }
+  set_pool_spin_us(20);
 }
 
 }  // namespace ug

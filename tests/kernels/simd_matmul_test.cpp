@@ -241,7 +241,7 @@ TEST(Q8Acts, RoundingErrorIsWithinHalfAStepAndQ4OrderHoldsTheSameValues) {
   // Q4_0 order: the same values and scales; per run of 4 blocks, elements 0-15 of each block,
   // then elements 16-31 of each; the 4th (missing) block is zero.
   Q8Acts q4;
-  quantize_acts(x.data(), n, in, q4, true);
+  quantize_acts(x.data(), n, in, q4, ActOrder::Q4);
   ASSERT_EQ(q4.pairs, 2);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t b = 0; b < 4; ++b) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include "model/decoder.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
+#include "tensor/lanes.h"
 #include "model_fixture.h"
 #include "npy.h"
 
@@ -154,6 +156,32 @@ TEST(DecoderParity, GgufQ8_0MatchesReference) {
 TEST(DecoderParity, GgufQ4_0MatchesReference) {
   FastPath f = check_parity(test::tiny_model("gguf", DType::Q4_0));
   EXPECT_GE(f.argmax_agree, 40);
+}
+
+// Load repacks Q4_0/Q8_0 matrices for the AVX-512 kernels (model/repack.h); the logits are the
+// same bits as from the file layout, for prefill chunks and single-token decode alike.
+TEST(DecoderParity, RepackedWeightsGiveTheFileLayoutsLogits) {
+  if (!isa_supported(Isa::Avx512)) GTEST_SKIP() << "repacking is for the AVX-512 kernels";
+  const Isa saved = active_isa();
+  set_active_isa(Isa::Avx512);
+  for (DType t : {DType::Q4_0, DType::Q8_0}) {
+    const std::string path = test::tiny_model("gguf", t);
+    ::setenv("UG_REPACK", "0", 1);
+    auto plain = load_gemma4(path);
+    ::unsetenv("UG_REPACK");
+    auto packed = load_gemma4(path);
+    EXPECT_EQ(plain->layers[0].w_up.type, t);
+    EXPECT_EQ(packed->layers[0].w_up.type, lanes_of(t));
+    EXPECT_EQ(packed->tok_embd.type, lanes_of(t));
+    const std::vector<int32_t> ids = test_prompt(30);
+    for (int chunk : {1, 7, 512}) {
+      const std::vector<float> a = engine_logits(plain, ids, chunk), b = engine_logits(packed, ids, chunk);
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
+          << dtype_name(t) << " chunk " << chunk;
+    }
+  }
+  set_active_isa(saved);
 }
 
 TEST(DecoderParity, GgufAndHfOfOneSeedAgree) {
