@@ -8,6 +8,7 @@
 // increasing b, one fixed reduce tree; groups alternate between the two halves of the 16 slots.
 // So results are bit-identical to the file layout, and to the packed prefill kernel, which takes
 // its tiles from this layout through gathers (pack_lanes_blocks).
+#include <algorithm>
 #include <cstdint>
 
 #include "base/error.h"
@@ -130,20 +131,74 @@ void lanes_exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
     lanes_rows<false>(job, p0, p1);
 }
 
+namespace {
+// out[c] lane 2k + h = in[k] lane 8h + c: the dwords of block c of 8 pairs' vectors, in row
+// order. Each pair's two rows are first made adjacent (qword c = rows 2k, 2k + 1 of block c),
+// then the 8×8 qwords are transposed.
+inline void rows_of_pairs(const __m512i* in, __m512i* out) {
+  const __m512i adj = _mm512_set_epi32(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
+  __m512i p[8], t[8], u[8];
+  for (int k = 0; k < 8; ++k) p[k] = _mm512_permutexvar_epi32(adj, in[k]);
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm512_unpacklo_epi64(p[k], p[k + 1]);      // 128-bit lane i: qwords 2i of both
+    t[k + 1] = _mm512_unpackhi_epi64(p[k], p[k + 1]);  // qwords 2i + 1
+  }
+  for (int k = 0; k < 8; k += 4)
+    for (int j = 0; j < 2; ++j) {
+      u[k + 2 * j] = _mm512_shuffle_i64x2(t[k + j], t[k + j + 2], 0x88);
+      u[k + 2 * j + 1] = _mm512_shuffle_i64x2(t[k + j], t[k + j + 2], 0xDD);
+    }
+  // u[0]: qwords 0 and 4 of pairs 0-3, u[1]: 2 and 6, u[2]: 1 and 5, u[3]: 3 and 7; u[4..7]
+  // the same for pairs 4-7.
+  constexpr int kFirst[4] = {0, 2, 1, 3};
+  for (int j = 0; j < 4; ++j) {
+    out[kFirst[j]] = _mm512_shuffle_i64x2(u[j], u[j + 4], 0x88);
+    out[kFirst[j] + 4] = _mm512_shuffle_i64x2(u[j], u[j + 4], 0xDD);
+  }
+}
+}  // namespace
+
 void pack_lanes_blocks(const MatmulJob& job, int64_t r, __mmask16 rm, int64_t b0, int nb,
                        PackedBlock* out) {
   const LanesShape s = lanes_shape(job.type, job.in, job.out);
   const bool q4 = job.type == DType::Q4_0_LANES;
-  // Lane i = row r + i: pair r / 2 + i / 2, half i % 2 (r is even); each lane's block at the
-  // same offset within its pair.
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
+  const int64_t p = r / 2;
+  if (p + 8 <= s.pairs) {
+    // All 16 rows are stored (a padding row included): plain loads, transposed in registers.
+    for (int64_t g = b0 / 8; g * 8 < b0 + nb; ++g) {
+      __m512i in[8], blk[8];
+      const int i0 = static_cast<int>(8 * g - b0);
+      const int n = std::min(8, nb - i0);
+      for (int k = 0; k < 8; ++k)
+        in[k] = _mm512_castps_si512(_mm512_cvtph_ps(_mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(job.w + s.scales_at(p + k, g)))));
+      rows_of_pairs(in, blk);
+      for (int c = 0; c < n; ++c) out[i0 + c].d = _mm512_castsi512_ps(blk[c]);
+      for (int v = 0; v < s.vecs; ++v) {
+        for (int k = 0; k < 8; ++k) in[k] = _mm512_loadu_si512(job.w + s.codes_at(p + k, g) + 64 * v);
+        rows_of_pairs(in, blk);
+        for (int c = 0; c < n; ++c) {
+          if (q4) {
+            out[i0 + c].w[v] = _mm512_and_si512(blk[c], low4);  // elements 4v.., low nibbles
+            out[i0 + c].w[v + 4] = _mm512_and_si512(_mm512_srli_epi32(blk[c], 4), low4);
+          } else {
+            out[i0 + c].w[v] = blk[c];  // already codes + 128
+          }
+        }
+      }
+    }
+    return;
+  }
+  // The last rows of a matrix: masked gathers. Lane i = row r + i: pair p + i / 2, half i % 2;
+  // each lane's block at the same offset within its pair.
   const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i pair = _mm512_mullo_epi32(_mm512_srli_epi32(lane, 1),
                                           _mm512_set1_epi32(static_cast<int>(s.pair_bytes)));
   const __m512i half = _mm512_and_si512(lane, _mm512_set1_epi32(1));
   const __m512i code_idx = _mm512_add_epi32(pair, _mm512_slli_epi32(half, 5));
   const __m512i scale_idx = _mm512_add_epi32(pair, _mm512_slli_epi32(half, 4));
-  const __m512i zero = _mm512_setzero_si512(), low4 = _mm512_set1_epi8(0x0F);
-  const int64_t p = r / 2;
+  const __m512i zero = _mm512_setzero_si512();
   for (int i = 0; i < nb; ++i) {
     const int64_t b = b0 + i, g = b / 8, c = b % 8;
     const uint8_t* codes = job.w + s.codes_at(p, g) + 4 * c;

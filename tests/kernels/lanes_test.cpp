@@ -42,8 +42,9 @@ Repacked repack(const TensorView& src) {
 struct Shape {
   int64_t in, out;
 };
-// Full groups, a partial last group (25 and 2 blocks), an odd row count, the 12B widths.
-const Shape kShapes[] = {{3840, 66}, {800, 35}, {64, 5}, {15360, 34}, {256, 2}};
+// Full groups, a partial last group (25 and 2 blocks), odd row counts (one inside a full prefill
+// tile), the 12B widths.
+const Shape kShapes[] = {{3840, 66}, {800, 35}, {64, 5}, {15360, 34}, {256, 2}, {256, 31}};
 
 TEST(Lanes, RowsComeBackByteForByte) {
   std::mt19937 rng(3);
