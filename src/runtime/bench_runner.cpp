@@ -79,11 +79,17 @@ void decode_tokens(Decoder& dec, KvCache& cache, int n, std::vector<int32_t> tok
   }
 }
 
+// A matrix's bytes as stored in the file: a repacked one also reads its padding (0.5 % at the
+// 12B shape), which the roofline must not count as useful.
+uint64_t stored_bytes(const Matrix& m) {
+  return m.data ? row_bytes(stored_dtype(m.type), m.dim(0)) * static_cast<uint64_t>(m.dim(1)) : 0;
+}
+
 uint64_t weight_bytes_per_token(const Gemma4Weights& w) {
-  uint64_t b = w.tok_embd.nbytes;  // the tied LM head reads it all; the lookup reads one row
+  uint64_t b = stored_bytes(w.tok_embd);  // the tied LM head reads it all; the lookup one row
   for (const auto& L : w.layers)
     for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
-      if (m->data) b += m->nbytes;
+      b += stored_bytes(*m);
   return b;
 }
 
@@ -92,8 +98,8 @@ nlohmann::json model_json(const BenchOptions& o, const Gemma4Weights& w, uint64_
   uint64_t total = 0;
   auto add = [&](const Matrix& m) {
     if (!m.data) return;
-    by_type[dtype_name(stored_dtype(m.type))] += m.nbytes;
-    total += m.nbytes;
+    by_type[dtype_name(stored_dtype(m.type))] += stored_bytes(m);
+    total += stored_bytes(m);
   };
   add(w.tok_embd);
   for (const auto& L : w.layers)
