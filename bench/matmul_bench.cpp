@@ -10,6 +10,8 @@
 
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
+#include "base/large_buffer.h"
+#include "tensor/lanes.h"
 #include "tensor/quant.h"
 
 namespace {
@@ -18,6 +20,7 @@ using ug::DType;
 
 struct Matrix {
   std::vector<uint8_t> bytes;
+  std::shared_ptr<uint8_t> repacked;  // Q4_0_LANES / Q8_0_LANES: the load-time layout
   ug::TensorView view;
 };
 
@@ -30,6 +33,8 @@ const Matrix& matrix(DType type, int64_t in, int64_t out) {
   key = {type, in, out};
   m.reset();
   m = std::make_unique<Matrix>();
+  const DType stored = ug::stored_dtype(type);
+  type = stored;
   const uint64_t rb = ug::row_bytes(type, in);
   constexpr int64_t kDistinct = 64;
   std::vector<uint8_t> seed(rb * kDistinct);
@@ -48,6 +53,16 @@ const Matrix& matrix(DType type, int64_t in, int64_t out) {
   m->view.ne = {in, out};
   m->view.data = m->bytes.data();
   m->view.nbytes = m->bytes.size();
+  if (ug::is_lanes(std::get<0>(key))) {  // as load repacks it (model/repack.h)
+    const ug::LanesShape s = ug::lanes_shape(type, in, out);
+    m->repacked = ug::allocate_large(s.bytes, "bench");
+    ug::repack_lanes(m->view, m->repacked.get(), 0, s.pairs);
+    m->view.type = std::get<0>(key);
+    m->view.data = m->repacked.get();
+    m->view.nbytes = s.bytes;
+    m->bytes.clear();
+    m->bytes.shrink_to_fit();
+  }
   return *m;
 }
 
@@ -76,8 +91,9 @@ void bm_matmul(benchmark::State& state, DType type) {
   ug::set_active_isa(saved);
   state.SetLabel(ug::isa_name(isa));
   using C = benchmark::Counter;
-  state.counters["weight_GB/s"] =
-      C(static_cast<double>(w.bytes.size()) / 1e9, C::kIsIterationInvariantRate);
+  const double stored_bytes =
+      static_cast<double>(ug::row_bytes(ug::stored_dtype(type), in)) * static_cast<double>(out);
+  state.counters["weight_GB/s"] = C(stored_bytes / 1e9, C::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] =
       C(2e-9 * static_cast<double>(in * out * n), C::kIsIterationInvariantRate);
   state.counters["tokens/s"] = C(static_cast<double>(n), C::kIsIterationInvariantRate);
@@ -92,6 +108,20 @@ void decode_args(benchmark::internal::Benchmark* b) {
       b->Args({3840, 15360, 1, threads, isa});
       b->Args({15360, 3840, 1, threads, isa});
     }
+}
+
+// The repacked layouts exist for the AVX-512 variant only.
+void decode_args_avx512(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({3840, 256, 1, threads, 2});
+    b->Args({3840, 15360, 1, threads, 2});
+    b->Args({15360, 3840, 1, threads, 2});
+  }
+}
+
+void prefill_args_avx512(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) b->Args({3840, 15360, 128, threads, 2});
+  for (int n : {2, 3, 4, 8}) b->Args({3840, 15360, n, 1, 2});
 }
 
 void prefill_args(benchmark::internal::Benchmark* b) {
@@ -110,6 +140,16 @@ void prefill_args(benchmark::internal::Benchmark* b) {
       ->Apply(prefill_args)                           \
       ->UseRealTime()                                 \
       ->Unit(benchmark::kMillisecond)
+
+// Q4_0 and Q8_0 as load repacks them for the AVX-512 kernels.
+BENCHMARK_CAPTURE(bm_matmul, decode_Q4_0_repacked, DType::Q4_0_LANES)
+    ->Apply(decode_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_matmul, prefill_Q4_0_repacked, DType::Q4_0_LANES)
+    ->Apply(prefill_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_matmul, decode_Q8_0_repacked, DType::Q8_0_LANES)
+    ->Apply(decode_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_matmul, prefill_Q8_0_repacked, DType::Q8_0_LANES)
+    ->Apply(prefill_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 UG_MATMUL_BENCH(Q4_0);
 UG_MATMUL_BENCH(Q8_0);
