@@ -8,9 +8,9 @@
 #include <tuple>
 #include <vector>
 
+#include "base/large_buffer.h"
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
-#include "base/large_buffer.h"
 #include "tensor/lanes.h"
 #include "tensor/quant.h"
 
@@ -143,13 +143,21 @@ void prefill_args(benchmark::internal::Benchmark* b) {
 
 // Q4_0 and Q8_0 as load repacks them for the AVX-512 kernels.
 BENCHMARK_CAPTURE(bm_matmul, decode_Q4_0_repacked, DType::Q4_0_LANES)
-    ->Apply(decode_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Apply(decode_args_avx512)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, prefill_Q4_0_repacked, DType::Q4_0_LANES)
-    ->Apply(prefill_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Apply(prefill_args_avx512)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, decode_Q8_0_repacked, DType::Q8_0_LANES)
-    ->Apply(decode_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Apply(decode_args_avx512)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, prefill_Q8_0_repacked, DType::Q8_0_LANES)
-    ->Apply(prefill_args_avx512)->UseRealTime()->Unit(benchmark::kMillisecond);
+    ->Apply(prefill_args_avx512)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 UG_MATMUL_BENCH(Q4_0);
 UG_MATMUL_BENCH(Q8_0);

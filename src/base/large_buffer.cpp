@@ -15,8 +15,7 @@ std::shared_ptr<uint8_t> allocate_large(uint64_t bytes, const char* what) {
   // Over-map by one huge page and trim, so the buffer starts on a 2 MiB boundary.
   const uint64_t span = bytes + kHuge;
   void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    fail(what, ": cannot allocate ", bytes, " bytes: ", std::strerror(errno));
+  if (p == MAP_FAILED) fail(what, ": cannot allocate ", bytes, " bytes: ", std::strerror(errno));
   const auto base = reinterpret_cast<uintptr_t>(p);
   const uintptr_t start = (base + kHuge - 1) / kHuge * kHuge;
   if (start > base) ::munmap(p, start - base);

@@ -38,9 +38,9 @@ bool spin_until(F ready) {
   for (int i = 1;; ++i) {
     if (ready()) return true;
     cpu_relax();
-    if (i % 64 == 0 && std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - t0)
-                               .count() > budget)
+    if (i % 64 == 0 &&
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+                .count() > budget)
       return ready();
   }
 }
@@ -49,7 +49,8 @@ bool spin_until(F ready) {
 void set_pool_spin_us(int64_t us) { g_spin_ns.store(std::max<int64_t>(0, us) * 1000); }
 
 ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0)
+    n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
+#include "base/error.h"
 #include "kernels/matmul_impl.h"
 #include "kernels/q8_acts.h"
 #include "tensor/quant.h"
@@ -78,6 +80,22 @@ inline void transpose4(__m512i& a, __m512i& b, __m512i& c, __m512i& d) {
   b = _mm512_unpackhi_epi64(t0, t2);
   c = _mm512_unpacklo_epi64(t1, t3);
   d = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// Calls f(std::integral_constant<int, n>) for n = job tokens 1..3: the row kernels are templates
+// on the token count, and 4 or more tokens go to the packed kernels.
+template <class F>
+void with_few_tokens(int64_t n, const char* what, F&& f) {
+  switch (n) {
+    case 1:
+      return f(std::integral_constant<int, 1>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    default:
+      fail(what, ": ", n, " tokens (the packed kernel takes 4 or more)");
+  }
 }
 
 // A packed prefill tile's block (matmul_avx512.cpp): 16 rows in the lanes.

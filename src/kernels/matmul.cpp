@@ -193,10 +193,13 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
   check_matrix(w, "matmul");
   if (n_tokens < 0) fail("matmul ", w.name, ": negative token count ", n_tokens);
   if (n_tokens == 0) return;
-  if (const Isa isa = active_isa(); isa != Isa::Scalar && (!is_lanes(w.type) || has_simd_kernel(w.type, isa))) {
+  const Isa isa = active_isa();
+  // Repacked matrices without a kernel in this variant take the generic loop below.
+  if (isa != Isa::Scalar && (!is_lanes(w.type) || has_simd_kernel(w.type, isa))) {
     // Types without a dedicated kernel go through the reference dequantizer inside the workers;
     // decoding one row here first makes an undecodable type fail in the caller's thread.
-    if (!has_simd_kernel(w.type, isa)) dequantize_row(w.type, w.row(0), scratch(w.dim(0)), w.dim(0));
+    if (!has_simd_kernel(w.type, isa))
+      dequantize_row(w.type, w.row(0), scratch(w.dim(0)), w.dim(0));
     const TensorView* ws[] = {&w};
     float* ys[] = {y};
     matmul_simd(isa, ws, ys, 1, x, n_tokens, pool);
@@ -244,8 +247,8 @@ void matmul_shared_input(std::initializer_list<std::pair<const TensorView*, floa
       ys[count] = y;
     }
     ++count;
-    together = together && has_simd_kernel(w->type, active_isa()) && w->type == mats.begin()->first->type &&
-               w->dim(0) == mats.begin()->first->dim(0);
+    together = together && has_simd_kernel(w->type, active_isa()) &&
+               w->type == mats.begin()->first->type && w->dim(0) == mats.begin()->first->dim(0);
   }
   if (!together) {
     for (const auto& [w, y] : mats) matmul(*w, x, n_tokens, y, pool);

@@ -223,16 +223,8 @@ void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 
 template <DType T>
 void exact_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
-  switch (job.n_tokens) {
-    case 1:
-      return exact_rows<T, 1>(job, r0, r1);
-    case 2:
-      return exact_rows<T, 2>(job, r0, r1);
-    case 3:
-      return exact_rows<T, 3>(job, r0, r1);
-    default:
-      fail("Q4_0/Q8_0 row kernel: ", job.n_tokens, " tokens (the packed kernel takes 4 or more)");
-  }
+  with_few_tokens(job.n_tokens, "Q4_0/Q8_0 row kernel",
+                  [&](auto nt) { exact_rows<T, decltype(nt)::value>(job, r0, r1); });
 }
 
 // ---- prefill: packed rows × tokens micro-kernel (Q4_0, Q8_0) -----------------------------------
@@ -251,7 +243,6 @@ struct alignas(64) Slots16 {
 // Measured at 3840 → 15360: packed already matches the row kernels at 4 tokens, and is 1.8× (16
 // tokens) to 3× (128) faster beyond.
 constexpr int64_t kPackMinTokens = 4;
-
 
 // 16 bytes of rows k, 4 + k, 8 + k, 12 + k: after transpose4 over k = 0..3, vector i holds
 // dword i of rows 0..15 in lane order.
@@ -433,8 +424,8 @@ void packed_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool avx512_uses_q8(DType type) {
-  return type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K ||
-         type == DType::Q6_K || is_lanes(type);
+  return type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K || type == DType::Q6_K ||
+         is_lanes(type);
 }
 
 ActOrder avx512_act_order(DType type, int64_t n_tokens) {

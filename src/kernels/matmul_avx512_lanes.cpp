@@ -12,10 +12,9 @@
 #include <cstdint>
 
 #include "base/error.h"
+#include "kernels/avx512_target_begin.h"
 #include "kernels/matmul_impl.h"
 #include "tensor/lanes.h"
-
-#include "kernels/avx512_target_begin.h"
 #if defined(UG_AVX512_REGION)
 
 #include "kernels/avx512_matmul_common.h"
@@ -74,7 +73,8 @@ void lanes_rows(const MatmulJob& job, int64_t p0, int64_t p1) {
         }
       } else {
         for (int v = 0; v < 8; v += 2) {
-          const __m512i c0 = _mm512_loadu_si512(q + 64 * v), c1 = _mm512_loadu_si512(q + 64 * v + 64);
+          const __m512i c0 = _mm512_loadu_si512(q + 64 * v),
+                        c1 = _mm512_loadu_si512(q + 64 * v + 64);
           for (int t = 0; t < NT; ++t) {
             const int8_t* x = ta.qs[t] + 256 * g;
             d0[t] = _mm512_dpbusd_epi32(d0[t], c0, both_rows(x + 32 * v));
@@ -106,16 +106,8 @@ void lanes_rows(const MatmulJob& job, int64_t p0, int64_t p1) {
 
 template <bool kQ4>
 void lanes_rows(const MatmulJob& job, int64_t p0, int64_t p1) {
-  switch (job.n_tokens) {
-    case 1:
-      return lanes_rows<kQ4, 1>(job, p0, p1);
-    case 2:
-      return lanes_rows<kQ4, 2>(job, p0, p1);
-    case 3:
-      return lanes_rows<kQ4, 3>(job, p0, p1);
-    default:
-      fail("repacked row kernel: ", job.n_tokens, " tokens (the packed kernel takes 4 or more)");
-  }
+  with_few_tokens(job.n_tokens, "repacked row kernel",
+                  [&](auto nt) { lanes_rows<kQ4, decltype(nt)::value>(job, p0, p1); });
 }
 
 }  // namespace
@@ -171,12 +163,13 @@ void pack_lanes_blocks(const MatmulJob& job, int64_t r, __mmask16 rm, int64_t b0
       const int i0 = static_cast<int>(8 * g - b0);
       const int n = std::min(8, nb - i0);
       for (int k = 0; k < 8; ++k)
-        in[k] = _mm512_castps_si512(_mm512_cvtph_ps(_mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(job.w + s.scales_at(p + k, g)))));
+        in[k] = _mm512_castps_si512(_mm512_cvtph_ps(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(job.w + s.scales_at(p + k, g)))));
       rows_of_pairs(in, blk);
       for (int c = 0; c < n; ++c) out[i0 + c].d = _mm512_castsi512_ps(blk[c]);
       for (int v = 0; v < s.vecs; ++v) {
-        for (int k = 0; k < 8; ++k) in[k] = _mm512_loadu_si512(job.w + s.codes_at(p + k, g) + 64 * v);
+        for (int k = 0; k < 8; ++k)
+          in[k] = _mm512_loadu_si512(job.w + s.codes_at(p + k, g) + 64 * v);
         rows_of_pairs(in, blk);
         for (int c = 0; c < n; ++c) {
           if (q4) {

@@ -6,13 +6,13 @@
 #include <set>
 
 #include "base/error.h"
-#include "model/repack.h"
-#include "model/tensor_binder.h"
-#include "model/tensor_names.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "formats/safetensors.h"
 #include "model/assistant.h"
+#include "model/repack.h"
+#include "model/tensor_binder.h"
+#include "model/tensor_names.h"
 #include "tensor/quant.h"
 
 namespace ug {
@@ -26,7 +26,6 @@ struct Hparams {
   float rope_base_swa = 0, rope_base_global = 0, rms_eps = 1e-6f;
   std::vector<bool> is_sliding;
 };
-
 
 bool close(float a, float b) {
   return std::abs(a - b) <= 1e-6f * std::max(std::abs(a), std::abs(b));
@@ -178,7 +177,8 @@ AssistantModel load_gguf(const std::string& path, const Gemma4Config& t) {
   m.source = path;
   m.format = "gguf";
   m.keep_alive.push_back(f);
-  TensorBinder b(path, [&](const std::string& n) { return f->tensor(n); }, "assistant tensor");
+  TensorBinder b(
+      path, [&](const std::string& n) { return f->tensor(n); }, "assistant tensor");
   bind(
       m, h, t, b,
       [](const char* role) {
@@ -307,7 +307,8 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
   m.source = folder;
   m.format = "hf";
   m.keep_alive.push_back(set);
-  TensorBinder b(folder, [&](const std::string& n) { return set->tensor(n); }, "assistant tensor");
+  TensorBinder b(
+      folder, [&](const std::string& n) { return set->tensor(n); }, "assistant tensor");
   bind(
       m, h, t, b, [](const char* role) { return std::string(hf_role(role)); },
       [](int l, const char* role) {

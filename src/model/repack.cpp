@@ -29,7 +29,8 @@ void repack_matrices(const std::vector<TensorView*>& ms,
     // The pairs go in slices of about 16 MB of source, whose file pages are dropped as soon as
     // they are copied: peak memory stays one slice above the weights, not one tensor (the tied
     // embedding is 566 MB at 12B Q4_0).
-    const int64_t slice = std::max<int64_t>(64, (16 << 20) / std::max<uint64_t>(1, 2 * src.row_size()));
+    const int64_t slice =
+        std::max<int64_t>(64, (16 << 20) / std::max<uint64_t>(1, 2 * src.row_size()));
     for (int64_t q0 = 0; q0 < s.pairs; q0 += slice) {
       const int64_t q1 = std::min(s.pairs, q0 + slice);
       pool.parallel_for(

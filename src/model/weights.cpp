@@ -19,10 +19,8 @@ namespace ug {
 
 namespace {
 
-
-
-void bind_layers(Gemma4Weights& w, TensorBinder& b, const std::function<std::string(int, const char*)>& nm,
-                 bool hf) {
+void bind_layers(Gemma4Weights& w, TensorBinder& b,
+                 const std::function<std::string(int, const char*)>& nm, bool hf) {
   const Gemma4Config& c = w.config;
   w.layers.resize(c.n_layer);
   for (int l = 0; l < c.n_layer; ++l) {
@@ -50,7 +48,6 @@ void bind_layers(Gemma4Weights& w, TensorBinder& b, const std::function<std::str
   }
   (void)hf;
 }
-
 
 void check_global_rope(const Gemma4Weights& w, const std::string& file) {
   const Gemma4Config& c = w.config;
@@ -80,13 +77,16 @@ void quantize_matrices(Gemma4Weights& w, DType type, int threads) {
            dtype_name(type), " block size");
     const uint64_t out_row = row_bytes(type, in);
     auto buf = std::shared_ptr<uint8_t[]>(new uint8_t[out_row * rows]);
-    pool.parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
-      std::vector<float> tmp(in);
-      for (int64_t r = r0; r < r1; ++r) {
-        dequantize_row(m.type, m.row(r), tmp.data(), in);
-        quantize_row(type, tmp.data(), buf.get() + out_row * r, in);
-      }
-    }, 16);
+    pool.parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1, int) {
+          std::vector<float> tmp(in);
+          for (int64_t r = r0; r < r1; ++r) {
+            dequantize_row(m.type, m.row(r), tmp.data(), in);
+            quantize_row(type, tmp.data(), buf.get() + out_row * r, in);
+          }
+        },
+        16);
     m.type = type;
     m.data = buf.get();
     m.nbytes = out_row * rows;
@@ -139,9 +139,10 @@ std::shared_ptr<Gemma4Weights> load_gguf(const std::string& path, const LoadOpti
     w->rope_freq_factors = f;
     check_global_rope(*w, path);
   }
-  bind_layers(*w, b, [](int l, const char* role) {
-    return "blk." + std::to_string(l) + "." + role + ".weight";
-  }, false);
+  bind_layers(
+      *w, b,
+      [](int l, const char* role) { return "blk." + std::to_string(l) + "." + role + ".weight"; },
+      false);
   b.check_all_used(text->tensors());
 
   if (mm) {
@@ -189,17 +190,19 @@ std::shared_ptr<Gemma4Weights> load_hf(const std::string& folder, const LoadOpti
   const nlohmann::json* gen = hf.generation_config.is_null() ? nullptr : &hf.generation_config;
   w->config = Gemma4Config::from_hf(hf.config, gen);
   const Gemma4Config& c = w->config;
-  std::string prefix = set->tensor("model.language_model.embed_tokens.weight")
-                           ? "model.language_model."
-                           : "model.";
+  std::string prefix =
+      set->tensor("model.language_model.embed_tokens.weight") ? "model.language_model." : "model.";
   TensorBinder b(folder, [&](const std::string& n) { return set->tensor(n); });
   w->tok_embd = b.mat(prefix + "embed_tokens.weight", c.n_embd, c.vocab_size);
   w->output_norm = b.vec(prefix + "norm.weight", c.n_embd);
   b.get("lm_head.weight", false);  // tied; a stored copy is ignored
   w->rope_freq_factors = proportional_factors(c);
-  bind_layers(*w, b, [&](int l, const char* role) {
-    return prefix + "layers." + std::to_string(l) + "." + hf_layer_name(role);
-  }, true);
+  bind_layers(
+      *w, b,
+      [&](int l, const char* role) {
+        return prefix + "layers." + std::to_string(l) + "." + hf_layer_name(role);
+      },
+      true);
   const int64_t pv = int64_t(c.mm_patch) * c.mm_patch * 3, vw = c.vision_width;
   if (c.has_vision && b.get("model.vision_embedder.patch_dense.weight", false)) {
     VisionWeights v;

@@ -30,9 +30,9 @@ enum class DType : uint32_t {
 };
 
 struct DTypeInfo {
-  const char* name;    // "Q4_0", as llama.cpp prints it
-  int64_t block;       // elements per block
-  int64_t block_bytes; // bytes per block
+  const char* name;     // "Q4_0", as llama.cpp prints it
+  int64_t block;        // elements per block
+  int64_t block_bytes;  // bytes per block
 };
 
 // The file type a repacked type was made from (the type itself for every other type).

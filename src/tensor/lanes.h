@@ -26,10 +26,10 @@ namespace ug {
 
 struct LanesShape {
   int64_t in = 0, out = 0;
-  int64_t blocks = 0;  // per row: in / 32
-  int64_t groups = 0;  // per row: ceil(blocks / 8)
-  int64_t pairs = 0;   // ceil(out / 2)
-  int vecs = 0;        // code vectors per group: 4 (Q4_0) or 8 (Q8_0)
+  int64_t blocks = 0;       // per row: in / 32
+  int64_t groups = 0;       // per row: ceil(blocks / 8)
+  int64_t pairs = 0;        // ceil(out / 2)
+  int vecs = 0;             // code vectors per group: 4 (Q4_0) or 8 (Q8_0)
   uint64_t unit_bytes = 0;  // two groups: (2·vecs + 1)·64
   uint64_t pair_bytes = 0;
   uint64_t bytes = 0;  // whole buffer, padding included

@@ -23,7 +23,8 @@ TEST(ThreadPool, CoversEveryIndexOnceForManySizes) {
 TEST(ThreadPool, RespectsGrain) {
   ThreadPool pool(4);
   std::atomic<int> calls{0};
-  pool.parallel_for(10, [&](int64_t, int64_t, int) { calls++; }, 10);
+  pool.parallel_for(
+      10, [&](int64_t, int64_t, int) { calls++; }, 10);
   EXPECT_EQ(calls.load(), 1);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_guard.h"
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
 #include "kernels/q8_acts.h"
@@ -20,10 +21,7 @@
 namespace ug {
 namespace {
 
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
+using test::IsaGuard;
 
 struct Matrix {
   DType type;

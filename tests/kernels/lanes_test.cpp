@@ -1,6 +1,8 @@
 // Repacked Q4_0/Q8_0 matrices (tensor/lanes.h): the layout round-trips, and every path that
 // reads it (AVX-512 decode and prefill kernels, the generic path, embedding lookup) gives the
 // same bits as the file layout.
+#include "tensor/lanes.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,18 +11,15 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "isa_guard.h"
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
 #include "matmul_test_weights.h"
-#include "tensor/lanes.h"
 
 namespace ug {
 namespace {
 
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
+using test::IsaGuard;
 
 struct Repacked {
   std::vector<uint8_t> bytes;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "isa_guard.h"
 #include "kernels/isa.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_shared.h"
@@ -24,10 +25,7 @@ using test::make_weights;
 using test::tolerance;
 using test::Weights;
 
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
+using test::IsaGuard;
 
 std::vector<Isa> simd_isas() {
   std::vector<Isa> v;

@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "formats/gguf.h"
+#include "isa_guard.h"
 #include "kernels/isa.h"
 #include "model/decoder.h"
 #include "model/kv_cache.h"
@@ -130,10 +131,7 @@ nlohmann::json run_reference(const std::string& args) {
   return j;
 }
 
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
+using test::IsaGuard;
 
 double max_diff(const std::vector<float>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());

@@ -10,14 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "isa_guard.h"
 #include "kernels/attention.h"
 #include "kernels/isa.h"
 #include "model/decoder.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
-#include "tensor/lanes.h"
 #include "model_fixture.h"
 #include "npy.h"
+#include "tensor/lanes.h"
 
 namespace ug {
 namespace {
@@ -85,10 +86,7 @@ constexpr double kExactTolerance = 2e-3;
 constexpr double kF16CacheTolerance = 0.1;
 
 // Restores the kernel variant a test changed.
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
+using test::IsaGuard;
 
 struct FastPath {
   double max_diff;
@@ -162,7 +160,7 @@ TEST(DecoderParity, GgufQ4_0MatchesReference) {
 // same bits as from the file layout, for prefill chunks and single-token decode alike.
 TEST(DecoderParity, RepackedWeightsGiveTheFileLayoutsLogits) {
   if (!isa_supported(Isa::Avx512)) GTEST_SKIP() << "repacking is for the AVX-512 kernels";
-  const Isa saved = active_isa();
+  IsaGuard guard;
   set_active_isa(Isa::Avx512);
   for (DType t : {DType::Q4_0, DType::Q8_0}) {
     const std::string path = test::tiny_model("gguf", t);
@@ -175,13 +173,13 @@ TEST(DecoderParity, RepackedWeightsGiveTheFileLayoutsLogits) {
     EXPECT_EQ(packed->tok_embd.type, lanes_of(t));
     const std::vector<int32_t> ids = test_prompt(30);
     for (int chunk : {1, 7, 512}) {
-      const std::vector<float> a = engine_logits(plain, ids, chunk), b = engine_logits(packed, ids, chunk);
+      const std::vector<float> a = engine_logits(plain, ids, chunk),
+                               b = engine_logits(packed, ids, chunk);
       ASSERT_EQ(a.size(), b.size());
       EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
           << dtype_name(t) << " chunk " << chunk;
     }
   }
-  set_active_isa(saved);
 }
 
 TEST(DecoderParity, GgufAndHfOfOneSeedAgree) {
