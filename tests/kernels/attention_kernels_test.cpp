@@ -141,6 +141,23 @@ struct AttnCase {
 // a dropped or doubled product that the first bound would hide.
 constexpr double kBf16Rel = 1.0 / 128 + 1.0 / 65536 + 1e-5;
 
+// got against init + Σ a(k)·b(k) over k < len: within f32 rounding of the sum of bf16-rounded
+// products, and within kBf16Rel of the exact sum (both relative to Σ |a·b|).
+template <class A, class B>
+testing::AssertionResult near_bf16_dot(double got, double init, int len, A a, B b) {
+  double exact = init, rounded = init, mag = std::fabs(init);
+  for (int k = 0; k < len; ++k) {
+    exact += double(a(k)) * b(k);
+    rounded += bf16_round(a(k)) * bf16_round(b(k));
+    mag += std::fabs(double(a(k)) * b(k));
+  }
+  if (std::fabs(got - rounded) > 1e-5 * mag)
+    return testing::AssertionFailure() << got << " vs bf16-rounded " << rounded;
+  if (std::fabs(got - exact) > kBf16Rel * mag)
+    return testing::AssertionFailure() << got << " vs exact " << exact;
+  return testing::AssertionSuccess();
+}
+
 TEST(AttentionKernels, Bf16LoopsMatchDoublePrecision) {
   if (!isa_has_avx512_bf16()) GTEST_SKIP() << "no AVX512_BF16 on this CPU";
   IsaGuard guard;
@@ -162,30 +179,16 @@ TEST(AttentionKernels, Bf16LoopsMatchDoublePrecision) {
           std::vector<float> acc(static_cast<size_t>(heads * hd), 0.5f);
           attn_weighted_sum(c.p.data(), n, heads, hd, c.v(f16), n, acc.data());
           for (int g = 0; g < heads; ++g) {
-            for (int64_t j = 0; j < n; ++j) {
-              double exact = 0, rounded = 0, mag = 0;
-              for (int e = 0; e < hd; ++e) {
-                const float qe = c.q[g * hd + e], ke = c.kf[j * c.stride + e];
-                exact += double(qe) * ke;
-                rounded += bf16_round(qe) * bf16_round(ke);
-                mag += std::fabs(double(qe) * ke);
-              }
-              const double got = s[g * n + j];
-              ASSERT_NEAR(got, rounded, 1e-5 * mag) << "score " << g << "," << j;
-              ASSERT_NEAR(got, exact, kBf16Rel * mag) << "score " << g << "," << j;
-            }
-            for (int e = 0; e < hd; ++e) {
-              double exact = 0.5, rounded = 0.5, mag = 0.5;
-              for (int64_t j = 0; j < n; ++j) {
-                const float pj = c.p[g * n + j], ve = c.vf[j * c.stride + e];
-                exact += double(pj) * ve;
-                rounded += bf16_round(pj) * bf16_round(ve);
-                mag += std::fabs(double(pj) * ve);
-              }
-              const double got = acc[g * hd + e];
-              ASSERT_NEAR(got, rounded, 1e-5 * mag) << "value " << g << "," << e;
-              ASSERT_NEAR(got, exact, kBf16Rel * mag) << "value " << g << "," << e;
-            }
+            for (int64_t j = 0; j < n; ++j)
+              ASSERT_TRUE(near_bf16_dot(
+                  s[g * n + j], 0.0, hd, [&](int e) { return c.q[g * hd + e]; },
+                  [&](int e) { return c.kf[j * c.stride + e]; }))
+                  << "score " << g << "," << j;
+            for (int e = 0; e < hd; ++e)
+              ASSERT_TRUE(near_bf16_dot(
+                  acc[g * hd + e], 0.5, static_cast<int>(n), [&](int j) { return c.p[g * n + j]; },
+                  [&](int j) { return c.vf[j * c.stride + e]; }))
+                  << "value " << g << "," << e;
           }
           // Batch rows (f32 holding f16 values) compute exactly like cache rows (f16 bits).
           if (f16) {
