@@ -15,6 +15,7 @@ struct BenchArgs {
   std::vector<int> prompt{512};
   int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
   std::vector<int64_t> depths;
+  std::vector<int> sequences;
   bool synthetic_depth = false;
   double audio_seconds = 0;
   uint64_t bandwidth_mb = 1024;
@@ -29,6 +30,7 @@ void run(const BenchArgs& a) {
   if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
   o.gen_tokens = a.gen;
   o.depths = a.depths;
+  o.sequences = a.sequences;
   o.synthetic_depth = a.synthetic_depth;
   o.image_tokens = a.image_tokens;
   o.audio_seconds = a.audio_seconds;
@@ -65,6 +67,9 @@ void register_bench(CLI::App& app) {
                 "reach -d by marking the cache filled (same decode cost) instead of prefilling");
   cmd->add_option("-d,--depth", a.depths,
                   "also decode at these context depths, comma-separated (e.g. 512,32768)")
+      ->delimiter(',');
+  cmd->add_option("--sequences", a.sequences,
+                  "also decode N sequences at once, one row each per step (e.g. 1,2,4,8)")
       ->delimiter(',');
   cmd->add_option("-t,--threads", a.threads, "threads (0: all cores)");
   cmd->add_option("-r,--repetitions", a.reps, "repetitions of each test")->capture_default_str();

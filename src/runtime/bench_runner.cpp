@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "base/error.h"
 #include "kernels/bandwidth.h"
 #include "model/decoder.h"
+#include "runtime/bench_sequences.h"
 #include "runtime/generator.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
@@ -56,7 +58,8 @@ BenchResult summarize(std::string name, int64_t tokens, const std::vector<double
   return r;
 }
 
-// Random prompt tokens (BOS first), as llama-bench uses, avoiding the special-token range.
+}  // namespace
+
 std::vector<int32_t> random_tokens(int64_t n, const Gemma4Config& c, uint64_t& state) {
   std::vector<int32_t> t;
   t.reserve(n);
@@ -69,6 +72,8 @@ std::vector<int32_t> random_tokens(int64_t n, const Gemma4Config& c, uint64_t& s
   }
   return t;
 }
+
+namespace {
 
 void decode_tokens(Decoder& dec, KvCache& cache, int n, std::vector<int32_t> tokens,
                    std::vector<float>& logits) {
@@ -142,6 +147,10 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   for (int64_t d : o.depths)
     if (d < 1) fail("bench: depths (-d) must be positive, got ", d);
   if (!o.depths.empty() && o.gen_tokens == 0) fail("bench: -d needs -n > 0 (decode at that depth)");
+  if (!o.sequences.empty() && o.gen_tokens == 0)
+    fail("bench: --sequences needs -n > 0 (steps to decode)");
+  for (int n : o.sequences)
+    if (n < 1) fail("bench: --sequences takes counts of at least 1, got ", n);
   const int64_t max_d = o.depths.empty() ? 0 : *std::max_element(o.depths.begin(), o.depths.end());
 
   LoadOptions lo;
@@ -216,6 +225,14 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
         summarize("tg" + std::to_string(o.gen_tokens), o.gen_tokens, secs, false));
     say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
         " tokens/s");
+  }
+
+  for (const int n : o.sequences) {
+    const auto secs = time_sequences(dec, n, o.gen_tokens, o.reps, rng);
+    rep.results.push_back(summarize("tg" + std::to_string(o.gen_tokens) + "x" + std::to_string(n),
+                                    static_cast<int64_t>(n) * o.gen_tokens, secs, false));
+    say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
+        " tokens/s in all");
   }
 
   for (const int64_t depth : o.depths) {
@@ -356,6 +373,24 @@ std::string bench_to_table(const BenchReport& r) {
     if (base && &x != base && x.test.find("@d") != std::string::npos)
       s += fmt("\n%s is %.1f%% of %s", x.test.c_str(),
                100 * x.tokens_per_second / base->tokens_per_second, base->test.c_str());
+  // Batched decode (--sequences) against N × one sequence and against the prefill rate.
+  const BenchResult *one = nullptr, *pp = nullptr;
+  for (const auto& x : r.results) {
+    if (x.test.size() > 2 && x.test.compare(x.test.size() - 2, 2, "x1") == 0) one = &x;
+    if (x.test.rfind("pp", 0) == 0 && (!pp || x.tokens == 128)) pp = &x;
+  }
+  for (const auto& x : r.results) {
+    const size_t at = x.test.rfind('x');
+    if (x.test.rfind("tg", 0) != 0 || at == std::string::npos || &x == one) continue;
+    const int n = std::atoi(x.test.c_str() + at + 1);
+    s += fmt("\n%s: %.2f t/s in all", x.test.c_str(), x.tokens_per_second);
+    if (one)
+      s += fmt(", %.2f× one sequence (%.0f%% of %d×)", x.tokens_per_second / one->tokens_per_second,
+               100 * x.tokens_per_second / (n * one->tokens_per_second), n);
+    if (pp)
+      s += fmt(", %.0f%% of %s", 100 * x.tokens_per_second / pp->tokens_per_second,
+               pp->test.c_str());
+  }
   return s + "\n";
 }
 
