@@ -242,17 +242,22 @@ void k_row(const uint8_t* w, const MatmulJob& job, int64_t t0, float* out) {
     __m256i s16 = ones;
     if constexpr (T == DType::Q6_K)
       s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + 192)));
-    __m256i dots[NT][8];
+    // The super-block's codes (and Q6_K's madd multipliers) once, then each token.
+    __m256i q[8], mul[8];
     for_each_block<8>([&](auto bc) {
       constexpr int b = decltype(bc)::value;
-      const __m256i q = k_codes<T, b>(sb);
-      const __m256i mul = T == DType::Q6_K ? q6_block_scales(s16, b) : ones;
-      for (int t = 0; t < NT; ++t) {
-        const __m256i x = _mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(a.qs_of(t0 + t) + 256 * g + 32 * b));
-        dots[t][b] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), mul);
-      }
+      q[b] = k_codes<T, b>(sb);
+      mul[b] = T == DType::Q6_K ? q6_block_scales(s16, b) : ones;
     });
+    __m256i dots[NT][8];
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* x = a.qs_of(t0 + t) + 256 * g;
+      for (int b = 0; b < 8; ++b)
+        dots[t][b] = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(q[b],
+                                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * b))),
+            mul[b]);
+    }
     __m256 dsc, dm;
     if constexpr (T != DType::Q6_K) q4_k_scales(sb, dsc, dm);
     for (int t = 0; t < NT; ++t) {
