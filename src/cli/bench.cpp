@@ -18,7 +18,7 @@ struct BenchArgs {
   std::vector<int> sequences;
   bool synthetic_depth = false;
   double audio_seconds = 0;
-  uint64_t bandwidth_mb = 1024;
+  int64_t bandwidth_mb = 0;
   bool json = false;
 };
 
@@ -37,7 +37,8 @@ void run(const BenchArgs& a) {
   o.threads = a.threads;
   o.reps = a.reps;
   o.ubatch = a.ubatch;
-  o.bandwidth_bytes = a.bandwidth_mb << 20;
+  o.bandwidth = a.bandwidth_mb >= 0;
+  o.bandwidth_bytes = a.bandwidth_mb > 0 ? static_cast<uint64_t>(a.bandwidth_mb) << 20 : 0;
   if (!a.quantize.empty()) {
     auto t = dtype_from_name(a.quantize);
     if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
@@ -78,7 +79,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--audio-seconds", a.audio_seconds, "time to first token for this much audio");
   cmd->add_option("--quantize", a.quantize, "quantize weights on load (q4_0, q8_0, ...)");
   cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
-  cmd->add_option("--bandwidth-mb", a.bandwidth_mb, "buffer of the bandwidth measure (0: skip)")
+  cmd->add_option("--bandwidth-mb", a.bandwidth_mb,
+                  "bandwidth measure: 0 reads the largest weight matrix (no extra memory), N > 0 a "
+                  "fresh N MiB buffer, -1 skips it")
       ->capture_default_str();
   cmd->add_flag("--json", a.json, "one JSON document on stdout instead of the table");
   cmd->callback([] { run(a); });

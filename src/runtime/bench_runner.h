@@ -32,10 +32,13 @@ struct BenchOptions {
   double audio_seconds = 0;  // > 0: time to first token for this much audio
   int threads = 0;
   int reps = 5;
-  int ubatch = 512;                       // prefill chunk
-  std::optional<DType> quantize;          // quantize-on-load
-  uint64_t bandwidth_bytes = 1ull << 30;  // buffer of the bandwidth measure; 0: skip it
-  uint64_t seed = 1;                      // of the random prompt tokens
+  int ubatch = 512;               // prefill chunk
+  std::optional<DType> quantize;  // quantize-on-load
+  // The bandwidth measure reads the model's largest weight matrix (already in memory, so it adds
+  // nothing to the peak RSS), or a fresh buffer of bandwidth_bytes when that is > 0.
+  bool bandwidth = true;  // false: no measure
+  uint64_t bandwidth_bytes = 0;
+  uint64_t seed = 1;  // of the random prompt tokens
 };
 
 struct BenchResult {

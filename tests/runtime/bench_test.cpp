@@ -56,7 +56,7 @@ TEST(Bench, ReportOnTinyModel) {
   o.audio_seconds = 1;
   o.threads = 2;
   o.reps = 3;
-  o.bandwidth_bytes = 16 << 20;
+  // The bandwidth is measured over the largest weight matrix (the tied head, 17 MB here).
   std::vector<std::string> log;
   BenchReport r = run_bench(o, [&](const std::string& s) { log.push_back(s); });
   EXPECT_FALSE(log.empty());
@@ -89,6 +89,7 @@ TEST(Bench, ReportOnTinyModel) {
   EXPECT_EQ(j["results"][4]["tokens"], 3 * 4);  // three sequences, four steps each
   EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 1u << 20);
   EXPECT_GT(j["bandwidth_gb_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["bandwidth_samples_gb_per_s"].size(), 3u);  // one before each tg repetition
   EXPECT_GT(j["decode_roofline_fraction"].get<double>(), 0);
   EXPECT_EQ(j["threads"], 2);
   const auto& m = j["model"];
