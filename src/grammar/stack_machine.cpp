@@ -1,0 +1,214 @@
+#include "grammar/stack_machine.h"
+
+#include <algorithm>
+
+namespace ug {
+namespace {
+
+constexpr uint64_t kEmptyKey = ~uint64_t{0};
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 31;
+  x *= 0x7fb5d329728ea185ull;
+  x ^= x >> 27;
+  x *= 0x81dadef4bc2dd44dull;
+  return x ^ (x >> 33);
+}
+
+uint64_t hash_stacks(std::span<const int32_t> stacks, bool complete) {
+  uint64_t h = mix(stacks.size() * 2 + (complete ? 1 : 0));
+  for (int32_t s : stacks) h = mix(h ^ static_cast<uint32_t>(s));
+  return h;
+}
+
+}  // namespace
+
+StackMachine::StackMachine(const Pda& pda, bool dense_memo) : pda_(pda), dense_(dense_memo) {
+  node_keys_.assign(1024, kEmptyKey);
+  node_vals_.assign(1024, -1);
+  config_table_.assign(1024, -1);
+  if (!dense_) {
+    memo_keys_.assign(4096, kEmptyKey);
+    memo_vals_.assign(4096, 0);
+  }
+  intern({}, false);  // kDead
+}
+
+int32_t StackMachine::node(int32_t state, int32_t parent) {
+  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) |
+                       static_cast<uint32_t>(parent + 1);
+  size_t mask = node_keys_.size() - 1;
+  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    if (node_keys_[i] == key) return node_vals_[i];
+    if (node_keys_[i] == kEmptyKey) break;
+  }
+  const int32_t id = static_cast<int32_t>(nodes_.size());
+  nodes_.push_back({state, parent});
+  if (nodes_.size() * 2 > node_keys_.size()) {
+    std::vector<uint64_t> keys(node_keys_.size() * 2, kEmptyKey);
+    std::vector<int32_t> vals(keys.size(), -1);
+    mask = keys.size() - 1;
+    for (size_t n = 0; n < nodes_.size(); ++n) {
+      const uint64_t k = (static_cast<uint64_t>(static_cast<uint32_t>(nodes_[n].state)) << 32) |
+                         static_cast<uint32_t>(nodes_[n].parent + 1);
+      size_t i = mix(k) & mask;
+      while (keys[i] != kEmptyKey) i = (i + 1) & mask;
+      keys[i] = k;
+      vals[i] = static_cast<int32_t>(n);
+    }
+    node_keys_ = std::move(keys);
+    node_vals_ = std::move(vals);
+    return id;
+  }
+  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    if (node_keys_[i] == kEmptyKey) {
+      node_keys_[i] = key;
+      node_vals_[i] = id;
+      return id;
+    }
+  }
+}
+
+int32_t StackMachine::intern(std::vector<int32_t> stacks, bool complete) {
+  const uint64_t h = hash_stacks(stacks, complete);
+  size_t mask = config_table_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const int32_t c = config_table_[i];
+    if (c < 0) break;
+    if (config_hashes_[static_cast<size_t>(c)] != h) continue;
+    const Config& cfg = configs_[static_cast<size_t>(c)];
+    if (cfg.complete == complete && cfg.end - cfg.begin == stacks.size() &&
+        std::equal(stacks.begin(), stacks.end(), stacks_.begin() + cfg.begin))
+      return c;
+  }
+  const int32_t id = static_cast<int32_t>(configs_.size());
+  const uint32_t begin = static_cast<uint32_t>(stacks_.size());
+  stacks_.insert(stacks_.end(), stacks.begin(), stacks.end());
+  configs_.push_back({begin, static_cast<uint32_t>(stacks_.size()), complete});
+  config_hashes_.push_back(h);
+  if (dense_) dense_rows_.resize(dense_rows_.size() + 256, kUnknown);
+  if (configs_.size() * 2 > config_table_.size()) {
+    config_table_.assign(config_table_.size() * 2, -1);
+    mask = config_table_.size() - 1;
+    for (size_t c = 0; c < configs_.size(); ++c) {
+      size_t i = config_hashes_[c] & mask;
+      while (config_table_[i] >= 0) i = (i + 1) & mask;
+      config_table_[i] = static_cast<int32_t>(c);
+    }
+    return id;
+  }
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (config_table_[i] < 0) {
+      config_table_[i] = id;
+      return id;
+    }
+  }
+}
+
+int32_t StackMachine::closure(std::span<const int32_t> seeds) {
+  if (seeds.empty()) return kDead;
+  ++stamp_;
+  work_.assign(seeds.begin(), seeds.end());
+  out_.clear();
+  bool complete = false;
+  while (!work_.empty()) {
+    const int32_t n = work_.back();
+    work_.pop_back();
+    if (static_cast<size_t>(n) >= mark_.size()) mark_.resize(nodes_.size() * 2 + 64, 0);
+    if (mark_[static_cast<size_t>(n)] == stamp_) continue;
+    mark_[static_cast<size_t>(n)] = stamp_;
+    const Node nd = nodes_[static_cast<size_t>(n)];
+    const PdaState& st = pda_.states[static_cast<size_t>(nd.state)];
+    if (st.scanning()) out_.push_back(n);
+    for (uint32_t i = st.calls_begin; i < st.calls_end; ++i) {
+      const PdaCall& c = pda_.calls[i];
+      const int32_t ret = node(c.ret, nd.parent);
+      work_.push_back(node(pda_.rule_start[static_cast<size_t>(c.rule)], ret));
+    }
+    if (st.final) {
+      if (nd.parent == kBottom) {
+        complete = true;
+      } else {
+        work_.push_back(nd.parent);
+      }
+    }
+  }
+  if (out_.empty() && !complete) return kDead;
+  std::sort(out_.begin(), out_.end());
+  return intern(out_, complete);
+}
+
+int32_t StackMachine::merge(int32_t a, int32_t b) {
+  if (a == kDead || a == b) return b;
+  if (b == kDead) return a;
+  std::vector<int32_t> all;
+  const auto sa = stacks(a), sb = stacks(b);
+  std::set_union(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(all));
+  return intern(std::move(all), config(a).complete || config(b).complete);
+}
+
+int32_t StackMachine::step_uncached(int32_t config, uint8_t byte) {
+  std::vector<int32_t> seeds;
+  const Config c = configs_[static_cast<size_t>(config)];
+  for (uint32_t k = c.begin; k < c.end; ++k) {
+    const Node nd = nodes_[static_cast<size_t>(stacks_[k])];
+    const PdaState& st = pda_.states[static_cast<size_t>(nd.state)];
+    for (uint32_t i = st.bytes_begin; i < st.bytes_end; ++i) {
+      const PdaByteEdge& e = pda_.byte_edges[i];
+      if (byte < e.lo) break;  // edges are sorted
+      if (byte <= e.hi) {
+        seeds.push_back(node(e.target, nd.parent));
+        break;
+      }
+    }
+  }
+  return closure(seeds);
+}
+
+int32_t StackMachine::step_hashed(int32_t config, uint8_t byte) {
+  const uint64_t key = (static_cast<uint64_t>(config) << 8) | byte;
+  size_t mask = memo_keys_.size() - 1;
+  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    if (memo_keys_[i] == key) return memo_vals_[i];
+    if (memo_keys_[i] == kEmptyKey) break;
+  }
+  const int32_t next = step_uncached(config, byte);
+  if (++memo_used_ * 2 > memo_keys_.size()) {
+    std::vector<uint64_t> keys(memo_keys_.size() * 2, kEmptyKey);
+    std::vector<int32_t> vals(keys.size(), 0);
+    mask = keys.size() - 1;
+    for (size_t j = 0; j < memo_keys_.size(); ++j) {
+      if (memo_keys_[j] == kEmptyKey) continue;
+      size_t i = mix(memo_keys_[j]) & mask;
+      while (keys[i] != kEmptyKey) i = (i + 1) & mask;
+      keys[i] = memo_keys_[j];
+      vals[i] = memo_vals_[j];
+    }
+    memo_keys_ = std::move(keys);
+    memo_vals_ = std::move(vals);
+  }
+  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    if (memo_keys_[i] == kEmptyKey) {
+      memo_keys_[i] = key;
+      memo_vals_[i] = next;
+      return next;
+    }
+  }
+}
+
+int32_t StackMachine::step_token_edges(int32_t config, int32_t token, bool end_or_never) {
+  std::vector<int32_t> seeds;
+  const Config c = configs_[static_cast<size_t>(config)];
+  for (uint32_t k = c.begin; k < c.end; ++k) {
+    const Node nd = nodes_[static_cast<size_t>(stacks_[k])];
+    const PdaState& st = pda_.states[static_cast<size_t>(nd.state)];
+    for (uint32_t i = st.tokens_begin; i < st.tokens_end; ++i) {
+      const PdaTokenEdge& e = pda_.token_edges[i];
+      const bool match = e.negated ? (token != e.token && !end_or_never) : token == e.token;
+      if (match) seeds.push_back(node(e.target, nd.parent));
+    }
+  }
+  return closure(seeds);
+}
+
+}  // namespace ug
