@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,17 +22,37 @@
 
 namespace ug {
 
+// A trie node below which tokens continue in the caller after this state's rule ends. For
+// counted frames: the units completed before the end, and the units the token starts before it
+// (the exit needs count + completed >= min and count + units <= max).
+struct TokenExit {
+  int32_t node, depth;
+  int32_t completed = 0, units = 0;
+};
+
 struct TokenCacheEntry {
   // Accepted tokens: as a bitmask when many ([mask words]), else as a sorted id list.
   std::vector<uint64_t> bits;
   std::vector<int32_t> ids;
-  // Trie nodes (node, depth) below which tokens continue in the caller after this rule ends.
-  std::vector<std::pair<int32_t, int32_t>> exits;
+  std::vector<TokenExit> exits;
+  // Counted frames: accepted tokens that start units, by units descending; a token is allowed
+  // when count + units <= max.
+  std::vector<int32_t> unit_ids;
+  std::vector<uint8_t> unit_counts;
+  size_t bytes() const;
+
+  // The accepted tokens allowing at most `units` new units, as a bitmask (entries with a
+  // bitmask only; built on first use and kept; thread-safe).
+  const std::vector<uint64_t>& bits_within(int32_t units) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<int32_t, std::unique_ptr<std::vector<uint64_t>>> within_;
 };
 
 struct CompileStats {
   double parse_ms = 0, automaton_ms = 0, classes_ms = 0, tokens_ms = 0;
-  int32_t states = 0, scanning_states = 0, classes = 0;
+  int32_t states = 0, scanning_states = 0, classes = 0, cached_classes = 0;
   int64_t trie_nodes_walked = 0;
 };
 
@@ -44,7 +66,7 @@ class CompiledGrammar {
   const TokenVocab& vocab() const { return *vocab_; }
   // Entry of a scanning state (-1 for states that never top a configuration).
   int32_t entry_of(int32_t state) const { return entry_of_[static_cast<size_t>(state)]; }
-  const TokenCacheEntry& entry(int32_t e) const { return entries_[static_cast<size_t>(e)]; }
+  const TokenCacheEntry& entry(int32_t e) const { return *entries_[static_cast<size_t>(e)]; }
   const CompileStats& stats() const { return stats_; }
   // The grammar as GBNF (for --print-grammar style debugging).
   const std::string& gbnf() const { return gbnf_; }
@@ -55,14 +77,11 @@ class CompiledGrammar {
   std::shared_ptr<const TokenVocab> vocab_;
   Pda pda_;
   std::vector<int32_t> entry_of_;
-  std::vector<TokenCacheEntry> entries_;
+  std::vector<std::shared_ptr<const TokenCacheEntry>> entries_;
   CompileStats stats_;
   std::string gbnf_;
 };
 
-// GBNF text -> compiled grammar. Throws ug::Error with line and column on a bad grammar.
-std::shared_ptr<const CompiledGrammar> compile_gbnf(std::string_view gbnf,
-                                                    std::shared_ptr<const TokenVocab> vocab);
 std::shared_ptr<const CompiledGrammar> compile_grammar(const Grammar& grammar,
                                                        std::shared_ptr<const TokenVocab> vocab);
 

@@ -1,52 +1,13 @@
 #include "grammar/grammar_ir.h"
 
 #include <algorithm>
-#include <cstdio>
+
+#include "grammar/gbnf_text.h"
 
 namespace ug {
 namespace {
 
 constexpr char32_t kMaxChar = 0x10FFFF;
-
-void print_char(std::string& out, char32_t c, bool in_class) {
-  switch (c) {
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\\':
-      out += "\\\\";
-      return;
-    case '"':
-      out += in_class ? "\"" : "\\\"";
-      return;
-    default:
-      break;
-  }
-  if (in_class && (c == ']' || c == '-' || c == '[' || c == '^')) {
-    out += '\\';
-    out += static_cast<char>(c);
-    return;
-  }
-  char buf[16];
-  if (c < 0x20 || c == 0x7F) {
-    std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned>(c));
-    out += buf;
-  } else if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c <= 0xFFFF) {
-    std::snprintf(buf, sizeof(buf), "\\u%04X", static_cast<unsigned>(c));
-    out += buf;
-  } else {
-    std::snprintf(buf, sizeof(buf), "\\U%08X", static_cast<unsigned>(c));
-    out += buf;
-  }
-}
 
 void print_expr(std::string& out, const Grammar& g, const GExpr& e, bool top) {
   switch (e.kind) {
@@ -71,21 +32,7 @@ void print_expr(std::string& out, const Grammar& g, const GExpr& e, bool top) {
       if (!top) out += ")";
       return;
     case GExpr::Kind::Chars:
-      if (e.ranges.size() == 1 && e.ranges[0].lo == e.ranges[0].hi) {
-        out += "\"";
-        print_char(out, e.ranges[0].lo, false);
-        out += "\"";
-        return;
-      }
-      out += "[";
-      for (const CodeRange& r : e.ranges) {
-        print_char(out, r.lo, true);
-        if (r.hi != r.lo) {
-          out += "-";
-          print_char(out, r.hi, true);
-        }
-      }
-      out += "]";
+      out += gbnf_class(e.ranges);
       return;
     case GExpr::Kind::Rule:
       out += g.rules[static_cast<size_t>(e.rule)].name;

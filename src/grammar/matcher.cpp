@@ -56,29 +56,51 @@ void GrammarMatcher::fill_mask(uint64_t* bits) const {
   // Copied: the walks below intern configurations and may move the machine's storage.
   const std::span<const int32_t> live = machine_.stacks(cur);
   top_.assign(live.begin(), live.end());
+  const Pda& pda = grammar_->pda();
   for (int32_t n : top_) {
-    const int32_t e = grammar_->entry_of(machine_.node_state(n));
+    const int32_t state = machine_.node_state(n);
+    const int32_t e = grammar_->entry_of(state);
     const int32_t parent = machine_.node_parent(n);
     const TokenCacheEntry& entry = grammar_->entry(e);
+    const size_t rule = static_cast<size_t>(pda.states[static_cast<size_t>(state)].rule);
+    const bool counted = pda.rule_counted[rule];
+    const int32_t count = machine_.node_count(n);
+    // What a stack contributes depends on its entry, its count (counted frames) and, through
+    // the exits, its caller.
     const bool has_exits = !entry.exits.empty() && parent != StackMachine::kBottom;
-    // The accepted set depends on the entry only; the exits also on the caller.
-    const std::pair<int32_t, int32_t> key{e, has_exits ? parent : -2};
+    const SeenKey key{e, counted ? count : 0, has_exits ? parent : -2};
     if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) continue;
-    const bool entry_done =
-        std::any_of(seen_.begin(), seen_.end(), [&](const auto& k) { return k.first == e; });
+    const bool accepted_done = std::any_of(seen_.begin(), seen_.end(), [&](const SeenKey& k) {
+      return k.entry == e && k.count == key.count;
+    });
     seen_.push_back(key);
-    if (!entry_done) {
+    // Counted frames: at most `room` more units may start (INT32_MAX: no limit).
+    const int32_t room = counted && pda.rule_max[rule] != INT32_MAX ? pda.rule_max[rule] - count
+                                                                     : INT32_MAX;
+    if (!accepted_done) {
+      const bool limited = !entry.unit_counts.empty() && entry.unit_counts[0] > room;
       if (!entry.bits.empty()) {
-        const uint64_t* src = entry.bits.data();
+        const uint64_t* src =
+            limited ? entry.bits_within(room).data() : entry.bits.data();
         for (size_t w = 0; w < words; ++w) bits[w] |= src[w];
       } else {
-        for (int32_t id : entry.ids) bits[id >> 6] |= uint64_t{1} << (id & 63);
+        excluded_.clear();
+        for (size_t k = 0; limited && k < entry.unit_ids.size() && entry.unit_counts[k] > room; ++k)
+          excluded_.push_back(entry.unit_ids[k]);
+        std::sort(excluded_.begin(), excluded_.end());
+        for (int32_t id : entry.ids)
+          if (excluded_.empty() || !std::binary_search(excluded_.begin(), excluded_.end(), id))
+            bits[id >> 6] |= uint64_t{1} << (id & 63);
       }
     }
     if (has_exits) {
       const int32_t from = caller_config(parent);
       if (from == StackMachine::kDead) continue;
-      for (const auto& [node, depth] : entry.exits) walk_exit(bits, from, node, depth);
+      const int32_t need = counted ? pda.rule_min[rule] - count : 0;
+      for (const TokenExit& x : entry.exits) {
+        if (counted && (x.completed < need || x.units > room)) continue;
+        walk_exit(bits, from, x.node, x.depth);
+      }
     }
   }
   if (machine_.config(cur).complete) {

@@ -45,8 +45,12 @@ class GrammarMatcher {
   mutable StackMachine machine_;
   std::vector<int32_t> history_;  // configuration after each accepted token; [0] = start
   mutable std::unordered_map<int32_t, int32_t> caller_configs_;  // parent node -> its closure
-  mutable std::vector<int32_t> walk_cfg_, top_;
-  mutable std::vector<std::pair<int32_t, int32_t>> seen_;  // (entry, parent) of one fill_mask
+  mutable std::vector<int32_t> walk_cfg_, top_, excluded_;
+  struct SeenKey {
+    int32_t entry, count, parent;
+    bool operator==(const SeenKey&) const = default;
+  };
+  mutable std::vector<SeenKey> seen_;  // what one fill_mask() has added already
 };
 
 }  // namespace ug

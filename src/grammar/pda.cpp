@@ -126,6 +126,42 @@ std::vector<GExpr> inline_rules(const Grammar& g, std::vector<bool>& kept) {
   return body;
 }
 
+// ---- counted repetitions ----------------------------------------------------------------------
+
+// Only characters (no rule references, no tokens): can live in a frame without calls.
+bool pure_chars(const GExpr& e) {
+  if (e.kind == Kind::Rule || e.kind == Kind::Token || e.kind == Kind::NotToken) return false;
+  for (const GExpr& x : e.children)
+    if (!pure_chars(x)) return false;
+  return true;
+}
+
+bool nullable_expr(const GExpr& e) {
+  switch (e.kind) {
+    case Kind::Seq:
+      for (const GExpr& x : e.children)
+        if (!nullable_expr(x)) return false;
+      return true;
+    case Kind::Alt:
+      for (const GExpr& x : e.children)
+        if (nullable_expr(x)) return true;
+      return false;
+    case Kind::Repeat:
+      return e.min == 0 || nullable_expr(e.children[0]);
+    default:
+      return false;
+  }
+}
+
+void serialize(const GExpr& e, std::string& out) {
+  out += static_cast<char>('A' + static_cast<int>(e.kind));
+  for (const CodeRange& r : e.ranges) out += std::to_string(r.lo) + "-" + std::to_string(r.hi) + ",";
+  if (e.kind == Kind::Repeat) out += std::to_string(e.min) + ":" + std::to_string(e.max);
+  out += "(";
+  for (const GExpr& x : e.children) serialize(x, out);
+  out += ")";
+}
+
 // ---- Thompson NFA -----------------------------------------------------------------------------
 
 struct Nfa {
@@ -148,6 +184,8 @@ struct Nfa {
 class NfaBuilder {
  public:
   NfaBuilder(Nfa& nfa) : nfa_(nfa) {}
+  // Offered every large repetition: returns the counted rule that replaces it, or -1.
+  std::function<int32_t(const GExpr& item, int32_t min, int32_t max)> counted;
 
   // Builds e between from and a new end state, returns the end state.
   int32_t build(const GExpr& e, int32_t from) {
@@ -192,6 +230,15 @@ class NfaBuilder {
       }
       case Kind::Repeat: {
         const GExpr& item = e.children[0];
+        const bool large = e.max > kCountedRepeatMin || e.min > kCountedRepeatMin;
+        if (large && counted) {
+          const int32_t rule = counted(item, e.min, e.max);
+          if (rule >= 0) {
+            const int32_t end = nfa_.add();
+            nfa_.s[from].calls.push_back({rule, end});
+            return end;
+          }
+        }
         int32_t at = from;
         for (int32_t i = 0; i < e.min; ++i) at = build(item, at);
         if (e.max < 0) {
@@ -374,6 +421,30 @@ class Determinizer {
   uint32_t stamp_ = 0;
 };
 
+// X* as a DFA must have its start as the only accepting state, so that completing a unit always
+// lands on the start: then counting arrivals there counts units (true when X is prefix-free).
+bool countable_loop(const GExpr& item) {
+  Nfa nfa;
+  nfa.limit = 100000;
+  NfaBuilder b(nfa);
+  const int32_t start = nfa.add();
+  const int32_t end = b.build(item, start);
+  nfa.s[end].eps.push_back(start);
+  const int32_t accept = nfa.add();
+  nfa.s[start].eps.push_back(accept);
+  Determinizer det(nfa, 100000);
+  DfaRule d;
+  try {
+    d = det.run(start, accept, "repeat");
+  } catch (const Error&) {
+    return false;
+  }
+  if (d.states.empty() || !d.states[0].final) return false;
+  for (size_t i = 1; i < d.states.size(); ++i)
+    if (d.states[i].final) return false;
+  return true;
+}
+
 // ---- checks on the assembled automaton --------------------------------------------------------
 
 // Drops states that cannot reach the end of their rule and calls of rules that cannot complete.
@@ -477,10 +548,12 @@ void check_left_recursion(Pda& p) {
         if (nullable[p.calls[i].rule]) work.push_back(p.calls[i].ret);
     }
   };
+  for (int32_t r = 0; r < rules; ++r)
+    if (p.rule_counted[r]) nullable[r] = p.rule_min[r] == 0;
   for (bool changed = true; changed;) {
     changed = false;
     for (int32_t r = 0; r < rules; ++r) {
-      if (nullable[r] || p.rule_start[r] < 0) continue;
+      if (nullable[r] || p.rule_start[r] < 0 || p.rule_counted[r]) continue;
       bool fin = false;
       eps_reachable(r, [&](int32_t s) { fin = fin || p.states[s].final; });
       if (fin) nullable[r] = changed = true;
@@ -554,24 +627,56 @@ Pda build_pda(const Grammar& g, const TokenVocab* vocab, const PdaLimits& limits
   Nfa nfa;
   nfa.limit = limits.max_nfa_states;
   NfaBuilder builder(nfa);
-  const size_t n = g.rules.size();
-  std::vector<int32_t> nfa_start(n, -1), nfa_accept(n, -1);
-  for (size_t r = 0; r < n; ++r) {
+  std::vector<int32_t> nfa_start(g.rules.size(), -1), nfa_accept(g.rules.size(), -1);
+  std::vector<std::string> names;
+  for (const GRule& r : g.rules) names.push_back(r.name);
+  std::vector<int32_t> counted_min(g.rules.size(), 0), counted_max(g.rules.size(), 0);
+  std::unordered_map<std::string, int32_t> counted_ids;
+  NfaBuilder loop_builder(nfa);  // builds counted loops' bodies (no nested counting)
+  builder.counted = [&](const GExpr& item, int32_t min, int32_t max) -> int32_t {
+    if (!pure_chars(item) || nullable_expr(item)) return -1;
+    std::string key;
+    serialize(item, key);
+    key += "{" + std::to_string(min) + "," + std::to_string(max) + "}";
+    auto it = counted_ids.find(key);
+    if (it != counted_ids.end()) return it->second;
+    if (!countable_loop(item)) return -1;
+    const int32_t id = static_cast<int32_t>(names.size());
+    names.push_back("repeat-" + std::to_string(counted_ids.size()));
+    counted_min.push_back(min);
+    counted_max.push_back(max < 0 ? INT32_MAX : max);
+    const int32_t start = nfa.add();
+    const int32_t end = loop_builder.build(item, start);
+    nfa.s[end].eps.push_back(start);
+    const int32_t accept = nfa.add();
+    nfa.s[start].eps.push_back(accept);
+    nfa_start.push_back(start);
+    nfa_accept.push_back(accept);
+    kept.push_back(true);
+    counted_ids.emplace(key, id);
+    return id;
+  };
+  for (size_t r = 0; r < g.rules.size(); ++r) {
     if (!kept[r]) continue;
     nfa_start[r] = nfa.add();
     const int32_t end = builder.build(bodies[r], nfa_start[r]);
     nfa_accept[r] = nfa.add();
     nfa.s[end].eps.push_back(nfa_accept[r]);
   }
+  const size_t n = names.size();
 
   Pda p;
   p.root = g.root;
   p.rule_start.assign(n, -1);
-  for (const GRule& r : g.rules) p.rule_names.push_back(r.name);
+  p.rule_names = names;
+  p.rule_counted.assign(n, 0);
+  p.rule_min = counted_min;
+  p.rule_max = counted_max;
+  for (size_t r = g.rules.size(); r < n; ++r) p.rule_counted[r] = 1;
   Determinizer det(nfa, limits.max_dfa_states);
   for (size_t r = 0; r < n; ++r) {
     if (!kept[r]) continue;
-    DfaRule d = det.run(nfa_start[r], nfa_accept[r], g.rules[r].name);
+    DfaRule d = det.run(nfa_start[r], nfa_accept[r], names[r]);
     const int32_t base = static_cast<int32_t>(p.states.size());
     if (base + static_cast<int64_t>(d.states.size()) > limits.max_dfa_states)
       fail("grammar too large: more than ", limits.max_dfa_states, " automaton states");

@@ -23,9 +23,9 @@ uint64_t hash_stacks(std::span<const int32_t> stacks, bool complete) {
 
 }  // namespace
 
-StackMachine::StackMachine(const Pda& pda, bool dense_memo) : pda_(pda), dense_(dense_memo) {
-  node_keys_.assign(1024, kEmptyKey);
-  node_vals_.assign(1024, -1);
+StackMachine::StackMachine(const Pda& pda, bool dense_memo, bool count_free_bottom)
+    : pda_(pda), dense_(dense_memo), count_free_bottom_(count_free_bottom) {
+  node_table_.assign(1024, -1);
   config_table_.assign(1024, -1);
   if (!dense_) {
     memo_keys_.assign(4096, kEmptyKey);
@@ -34,36 +34,39 @@ StackMachine::StackMachine(const Pda& pda, bool dense_memo) : pda_(pda), dense_(
   intern({}, false);  // kDead
 }
 
-int32_t StackMachine::node(int32_t state, int32_t parent) {
-  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32) |
-                       static_cast<uint32_t>(parent + 1);
-  size_t mask = node_keys_.size() - 1;
-  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
-    if (node_keys_[i] == key) return node_vals_[i];
-    if (node_keys_[i] == kEmptyKey) break;
+namespace {
+uint64_t node_hash(int32_t state, int32_t parent, int32_t count) {
+  return mix((static_cast<uint64_t>(static_cast<uint32_t>(state)) << 32 |
+              static_cast<uint32_t>(parent + 1)) ^
+             static_cast<uint64_t>(static_cast<uint32_t>(count)) * 0x9E3779B97F4A7C15ull);
+}
+}  // namespace
+
+int32_t StackMachine::node(int32_t state, int32_t parent, int32_t count) {
+  size_t mask = node_table_.size() - 1;
+  const uint64_t h = node_hash(state, parent, count);
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const int32_t id = node_table_[i];
+    if (id < 0) break;
+    const Node& n = nodes_[static_cast<size_t>(id)];
+    if (n.state == state && n.parent == parent && n.count == count) return id;
   }
   const int32_t id = static_cast<int32_t>(nodes_.size());
-  nodes_.push_back({state, parent});
-  if (nodes_.size() * 2 > node_keys_.size()) {
-    std::vector<uint64_t> keys(node_keys_.size() * 2, kEmptyKey);
-    std::vector<int32_t> vals(keys.size(), -1);
-    mask = keys.size() - 1;
-    for (size_t n = 0; n < nodes_.size(); ++n) {
-      const uint64_t k = (static_cast<uint64_t>(static_cast<uint32_t>(nodes_[n].state)) << 32) |
-                         static_cast<uint32_t>(nodes_[n].parent + 1);
-      size_t i = mix(k) & mask;
-      while (keys[i] != kEmptyKey) i = (i + 1) & mask;
-      keys[i] = k;
-      vals[i] = static_cast<int32_t>(n);
+  nodes_.push_back({state, parent, count});
+  if (nodes_.size() * 2 > node_table_.size()) {
+    node_table_.assign(node_table_.size() * 2, -1);
+    mask = node_table_.size() - 1;
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+      const Node& n = nodes_[k];
+      size_t i = node_hash(n.state, n.parent, n.count) & mask;
+      while (node_table_[i] >= 0) i = (i + 1) & mask;
+      node_table_[i] = static_cast<int32_t>(k);
     }
-    node_keys_ = std::move(keys);
-    node_vals_ = std::move(vals);
     return id;
   }
-  for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
-    if (node_keys_[i] == kEmptyKey) {
-      node_keys_[i] = key;
-      node_vals_[i] = id;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (node_table_[i] < 0) {
+      node_table_[i] = id;
       return id;
     }
   }
@@ -85,6 +88,8 @@ int32_t StackMachine::intern(std::vector<int32_t> stacks, bool complete) {
   const uint32_t begin = static_cast<uint32_t>(stacks_.size());
   stacks_.insert(stacks_.end(), stacks.begin(), stacks.end());
   configs_.push_back({begin, static_cast<uint32_t>(stacks_.size()), complete});
+  flags_.push_back(static_cast<uint8_t>((stacks.empty() ? 0 : 1) | (complete ? 2 : 0)));
+  first_state_.push_back(stacks.empty() ? -1 : nodes_[static_cast<size_t>(stacks[0])].state);
   config_hashes_.push_back(h);
   if (dense_) dense_rows_.resize(dense_rows_.size() + 256, kUnknown);
   if (configs_.size() * 2 > config_table_.size()) {
@@ -125,7 +130,8 @@ int32_t StackMachine::closure(std::span<const int32_t> seeds) {
       const int32_t ret = node(c.ret, nd.parent);
       work_.push_back(node(pda_.rule_start[static_cast<size_t>(c.rule)], ret));
     }
-    if (st.final) {
+    const int32_t cr = counted_rule(nd);
+    if (st.final && (cr < 0 || nd.count >= pda_.rule_min[static_cast<size_t>(cr)])) {
       if (nd.parent == kBottom) {
         complete = true;
       } else {
@@ -156,10 +162,21 @@ int32_t StackMachine::step_uncached(int32_t config, uint8_t byte) {
     for (uint32_t i = st.bytes_begin; i < st.bytes_end; ++i) {
       const PdaByteEdge& e = pda_.byte_edges[i];
       if (byte < e.lo) break;  // edges are sorted
-      if (byte <= e.hi) {
+      if (byte > e.hi) continue;
+      const int32_t cr = counted_rule(nd);
+      if (cr < 0) {
         seeds.push_back(node(e.target, nd.parent));
         break;
       }
+      // A counted frame: a unit starts at the frame's start state, and ends on return to it.
+      const size_t r = static_cast<size_t>(cr);
+      const int32_t head = pda_.rule_start[r];
+      if (nd.state == head && nd.count >= pda_.rule_max[r]) break;
+      int32_t count = nd.count + (e.target == head ? 1 : 0);
+      // Past the minimum with no maximum, the exact count no longer matters.
+      if (pda_.rule_max[r] == INT32_MAX) count = std::min(count, pda_.rule_min[r]);
+      seeds.push_back(node(e.target, nd.parent, count));
+      break;
     }
   }
   return closure(seeds);

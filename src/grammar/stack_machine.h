@@ -30,11 +30,15 @@ class StackMachine {
 
   // dense_memo: one 256-entry transition row per configuration (fast; for precomputation).
   // Otherwise transitions live in a hash table (for long runs with many configurations).
-  StackMachine(const Pda& pda, bool dense_memo);
+  // count_free_bottom: a counted frame at the bottom ignores its bounds and keeps count 0 (the
+  // precomputation, which does not know the count, records unit counts instead).
+  StackMachine(const Pda& pda, bool dense_memo, bool count_free_bottom = false);
 
-  int32_t node(int32_t state, int32_t parent);
+  // count: completed units, for frames of counted rules (0 otherwise).
+  int32_t node(int32_t state, int32_t parent, int32_t count = 0);
   int32_t node_state(int32_t n) const { return nodes_[static_cast<size_t>(n)].state; }
   int32_t node_parent(int32_t n) const { return nodes_[static_cast<size_t>(n)].parent; }
+  int32_t node_count(int32_t n) const { return nodes_[static_cast<size_t>(n)].count; }
 
   // Closes the seeds (stack nodes) into a configuration.
   int32_t closure(std::span<const int32_t> seeds);
@@ -59,6 +63,10 @@ class StackMachine {
   int32_t step_token_edges(int32_t config, int32_t token, bool token_is_end_or_never);
 
   const Config& config(int32_t id) const { return configs_[static_cast<size_t>(id)]; }
+  // Bit 0: has a stack; bit 1: complete. One byte per configuration, for tight loops.
+  uint8_t flags(int32_t id) const { return flags_[static_cast<size_t>(id)]; }
+  // State on top of the configuration's first stack (-1 if none).
+  int32_t first_state(int32_t id) const { return first_state_[static_cast<size_t>(id)]; }
   std::span<const int32_t> stacks(int32_t id) const {
     const Config& c = configs_[static_cast<size_t>(id)];
     return {stacks_.data() + c.begin, c.end - c.begin};
@@ -70,17 +78,26 @@ class StackMachine {
  private:
   static constexpr int32_t kUnknown = -2;
   struct Node {
-    int32_t state, parent;
+    int32_t state, parent, count;
   };
   int32_t step_uncached(int32_t config, uint8_t byte);
+  // Counted frame rule of a state (-1 for ordinary rules), honouring count_free_bottom.
+  int32_t counted_rule(const Node& n) const {
+    const int32_t r = pda_.states[static_cast<size_t>(n.state)].rule;
+    if (!pda_.rule_counted[static_cast<size_t>(r)]) return -1;
+    if (count_free_bottom_ && n.parent == kBottom) return -1;
+    return r;
+  }
   int32_t step_hashed(int32_t config, uint8_t byte);
 
   const Pda& pda_;
   bool dense_;
+  bool count_free_bottom_;
   std::vector<Node> nodes_;
-  std::vector<uint64_t> node_keys_;  // open addressing: (state, parent) -> node id + 1
-  std::vector<int32_t> node_vals_;
+  std::vector<int32_t> node_table_;  // open addressing over node ids (-1 empty)
   std::vector<Config> configs_;
+  std::vector<uint8_t> flags_;
+  std::vector<int32_t> first_state_;
   std::vector<int32_t> stacks_;
   std::vector<uint64_t> config_hashes_;  // per config
   std::vector<int32_t> config_table_;    // open addressing over config ids (-1 empty)

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,12 +62,19 @@ class TokenVocab {
   // The longest text token, in bytes.
   int max_token_bytes() const { return trie_.max_depth; }
 
+  // Token tables of grammar states, shared by every grammar compiled against this vocabulary
+  // (defined and filled in compiled_grammar.cpp; thread-safe there).
+  struct GrammarCache;
+  GrammarCache& grammar_cache() const;
+
  private:
   std::vector<std::string> bytes_;
   std::vector<TokenKind> kinds_;
   std::vector<int32_t> end_ids_;
   std::vector<std::string> names_;
   TokenTrie trie_;
+  mutable std::once_flag cache_once_;
+  mutable std::shared_ptr<GrammarCache> cache_;
 };
 
 }  // namespace ug
