@@ -181,6 +181,7 @@ void run(const Options& o) {
     ++accepted;
     if (o.print_grammar) rec["gbnf"] = gbnf;
     ojson samples = ojson::array();
+    const size_t first_step = mask_cpu.size();
     for (int k = 0; k < o.samples; ++k) {
       Sample s = generate(g, rng, o.max_tokens, mask_wall, mask_cpu);
       ojson js = {{"text", s.text}, {"finished", s.finished}, {"tokens", s.tokens}};
@@ -197,6 +198,10 @@ void run(const Options& o) {
       finished += s.finished;
     }
     rec["samples"] = samples;
+    const std::vector<double> mine(mask_cpu.begin() + static_cast<long>(first_step),
+                                   mask_cpu.end());
+    rec["mask_cpu_us_p50"] = percentile(mine, 0.5);
+    rec["mask_cpu_us_max"] = mine.empty() ? 0.0 : *std::max_element(mine.begin(), mine.end());
     std::fprintf(out, "%s\n", rec.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
     std::fflush(out);
   }
@@ -231,7 +236,8 @@ void register_grammar_check(CLI::App& app) {
   cmd->group("");  // a developer tool: not listed in --help
   static Options o;
   cmd->add_option("-m,--model", o.model, "GGUF file or HF folder (for its vocabulary)");
-  cmd->add_option("--npm-vocab", o.npm_vocab, "the npm Gemma 3 tokenizer.json (Gemma 4 vocabulary)");
+  cmd->add_option("--npm-vocab", o.npm_vocab,
+                  "the npm Gemma 3 tokenizer.json (Gemma 4 vocabulary)");
   cmd->add_option("--schema", o.schemas, "JSON Schema file; repeatable");
   cmd->add_option("--gbnf", o.gbnf, "GBNF grammar file");
   cmd->add_flag("--json-object", o.json_object, "any JSON object");

@@ -71,14 +71,16 @@ std::vector<Hash128> state_hashes(const Pda& p, int rounds) {
       for (uint32_t i = st.calls_begin; i < st.calls_end; ++i) {
         const PdaCall& c = p.calls[i];
         const size_t rule = static_cast<size_t>(c.rule);
-        const uint64_t bounds =
-            p.rule_counted[rule] ? mix(static_cast<uint64_t>(p.rule_min[rule]) << 32 |
-                                       static_cast<uint32_t>(p.rule_max[rule])) : 0xCA11;
+        const uint64_t bounds = p.rule_counted[rule]
+                                    ? mix(static_cast<uint64_t>(p.rule_min[rule]) << 32 |
+                                          static_cast<uint32_t>(p.rule_max[rule]))
+                                    : 0xCA11;
         add(bounds, prev[p.rule_start[rule]], prev[c.ret]);
       }
       for (uint32_t i = st.tokens_begin; i < st.tokens_end; ++i) {
         const PdaTokenEdge& t = p.token_edges[i];
-        add((static_cast<uint64_t>(t.token) << 1 | t.negated) + 0x70C0000000000ull, prev[t.target], none);
+        add((static_cast<uint64_t>(t.token) << 1 | t.negated) + 0x70C0000000000ull, prev[t.target],
+            none);
       }
       h[s] = {mix(prev[s].a ^ a), mix2(prev[s].b + b)};
     }
@@ -123,8 +125,9 @@ TokenVocab::GrammarCache& TokenVocab::grammar_cache() const {
 }
 
 size_t TokenCacheEntry::bytes() const {
-  return sizeof(*this) + bits.size() * 8 + ids.size() * 4 + exits.size() * sizeof(TokenExit) +
-         unit_ids.size() * 5;
+  size_t n = sizeof(*this) + bits.size() * 8 + ids.size() * 4 + unit_ids.size() * 5;
+  for (const auto& e : exits) n += e.size() * sizeof(TokenExit);
+  return n;
 }
 
 const std::vector<uint64_t>& TokenCacheEntry::bits_within(int32_t units) const {
@@ -155,21 +158,32 @@ CompiledGrammar::CompiledGrammar(const Grammar& grammar, std::shared_ptr<const T
 namespace {
 
 // The walk over the token trie from state s (alone at the bottom of its stack; see the header).
+// Scratch reused across entries: a generation stamp per token replaces clearing a bitmask.
+struct EntryScratch {
+  std::vector<uint32_t> stamp;
+  uint32_t gen = 0;
+  std::vector<int32_t> ids;
+};
+
 std::shared_ptr<TokenCacheEntry> build_entry(const Pda& pda, const TokenVocab& vocab,
-                                             StackMachine& m, int32_t s, int64_t& walked) {
+                                             StackMachine& m, int32_t s, int64_t& walked,
+                                             EntryScratch& sc) {
   auto out = std::make_shared<TokenCacheEntry>();
   const TokenTrie& trie = vocab.trie();
   const int32_t words = vocab.mask_words();
   const size_t depth_slots = static_cast<size_t>(trie.max_depth) + 1;
   std::vector<int32_t> cfg(depth_slots), started(depth_slots), completed(depth_slots);
-  std::vector<uint64_t> accepted(static_cast<size_t>(words));
   std::vector<std::vector<int32_t>> by_units;  // [units] -> tokens, counted frames
-  size_t count = 0;
+  if (sc.stamp.size() != static_cast<size_t>(vocab.size()))
+    sc.stamp.assign(static_cast<size_t>(vocab.size()), 0);
+  ++sc.gen;
+  sc.ids.clear();
   auto set = [&](int32_t id) {
-    uint64_t& w = accepted[static_cast<size_t>(id >> 6)];
-    const uint64_t bit = uint64_t{1} << (id & 63);
-    count += (w & bit) == 0;
-    w |= bit;
+    uint32_t& st = sc.stamp[static_cast<size_t>(id)];
+    if (st != sc.gen) {
+      st = sc.gen;
+      sc.ids.push_back(id);
+    }
   };
   const size_t rule = static_cast<size_t>(pda.states[s].rule);
   const int32_t head = pda.rule_counted[rule] ? pda.rule_start[rule] : -1;
@@ -204,12 +218,16 @@ std::shared_ptr<TokenCacheEntry> build_entry(const Pda& pda, const TokenVocab& v
       for (int32_t k = tfirst[i], e = tfirst[i + 1]; k < e; ++k) {
         set(tids[k]);
         if (u > 0) {
-          if (by_units.size() <= static_cast<size_t>(u)) by_units.resize(static_cast<size_t>(u) + 1);
+          if (by_units.size() <= static_cast<size_t>(u))
+            by_units.resize(static_cast<size_t>(u) + 1);
           by_units[static_cast<size_t>(u)].push_back(tids[k]);
         }
       }
-      if ((flags & 2) && tend[i] > i + 1)
-        out->exits.push_back({i, d, head >= 0 ? completed[d] : 0, u});
+      if ((flags & 2) && tend[i] > i + 1) {
+        if (out->exits.empty()) out->exits.resize(256);
+        for (int32_t ch = i + 1; ch < tend[i]; ch = tend[ch])
+          out->exits[tbyte[ch]].push_back({ch, d + 1, head >= 0 ? completed[d] : 0, u});
+      }
       i = (flags & 1) ? i + 1 : tend[i];
     }
   }
@@ -225,13 +243,12 @@ std::shared_ptr<TokenCacheEntry> build_entry(const Pda& pda, const TokenVocab& v
       if (id != te.token && (kind == TokenKind::Text || kind == TokenKind::Special)) set(id);
     }
   }
-  if (count > static_cast<size_t>(words) * 2) {
-    out->bits = accepted;
+  if (sc.ids.size() > static_cast<size_t>(words) * 2) {
+    out->bits.assign(static_cast<size_t>(words), 0);
+    for (int32_t id : sc.ids) out->bits[static_cast<size_t>(id >> 6)] |= uint64_t{1} << (id & 63);
   } else {
-    out->ids.reserve(count);
-    for (int32_t w = 0; w < words; ++w)
-      for (uint64_t x = accepted[static_cast<size_t>(w)]; x; x &= x - 1)
-        out->ids.push_back(w * 64 + __builtin_ctzll(x));
+    out->ids = sc.ids;
+    std::sort(out->ids.begin(), out->ids.end());
   }
   for (size_t n = by_units.size(); n-- > 1;) {
     for (int32_t id : by_units[n]) {
@@ -269,6 +286,7 @@ void CompiledGrammar::compute_entries() {
   t0 = Clock::now();
   TokenVocab::GrammarCache& cache = vocab_->grammar_cache();
   StackMachine m(pda_, true, true);
+  EntryScratch scratch;
   entries_.resize(reps.size());
   for (size_t e = 0; e < reps.size(); ++e) {
     const Hash128 key = h[static_cast<size_t>(reps[e])];
@@ -278,7 +296,7 @@ void CompiledGrammar::compute_entries() {
       continue;
     }
     std::shared_ptr<const TokenCacheEntry> built =
-        build_entry(pda_, *vocab_, m, reps[e], stats_.trie_nodes_walked);
+        build_entry(pda_, *vocab_, m, reps[e], stats_.trie_nodes_walked, scratch);
     cache.put(key, built);
     entries_[e] = std::move(built);
   }

@@ -22,11 +22,12 @@
 
 namespace ug {
 
-// A trie node below which tokens continue in the caller after this state's rule ends. For
-// counted frames: the units completed before the end, and the units the token starts before it
-// (the exit needs count + completed >= min and count + units <= max).
+// A trie node where a token may continue in the caller after this state's rule ends: `child` is
+// the next node (its byte is the caller's first), `depth` its depth. For counted frames: the
+// units completed before the end, and the units the token starts before it (the exit needs
+// count + completed >= min and count + units <= max).
 struct TokenExit {
-  int32_t node, depth;
+  int32_t child, depth;
   int32_t completed = 0, units = 0;
 };
 
@@ -34,7 +35,9 @@ struct TokenCacheEntry {
   // Accepted tokens: as a bitmask when many ([mask words]), else as a sorted id list.
   std::vector<uint64_t> bits;
   std::vector<int32_t> ids;
-  std::vector<TokenExit> exits;
+  // Exits grouped by the byte of `child` ([256] lists, empty when the rule never ends early):
+  // a caller that cannot read byte b skips that whole list.
+  std::vector<std::vector<TokenExit>> exits;
   // Counted frames: accepted tokens that start units, by units descending; a token is allowed
   // when count + units <= max.
   std::vector<int32_t> unit_ids;

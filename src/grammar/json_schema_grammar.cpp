@@ -22,12 +22,36 @@ using schema::show;
 namespace {
 
 const std::set<std::string, std::less<>> kSupported = {
-    "type",          "enum",          "const",         "properties",       "required",
-    "additionalProperties", "unevaluatedProperties", "items", "prefixItems", "additionalItems",
-    "unevaluatedItems", "minItems",   "maxItems",      "uniqueItems",      "anyOf",
-    "oneOf",         "allOf",         "$ref",          "minLength",        "maxLength",
-    "pattern",       "format",        "minimum",       "maximum",          "exclusiveMinimum",
-    "exclusiveMaximum", "multipleOf", "nullable",      "minProperties",    "maxProperties",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "unevaluatedItems",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "$ref",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "nullable",
+    "minProperties",
+    "maxProperties",
 };
 
 [[noreturn]] void unsupported(const std::string& keyword, const ojson& value,
@@ -44,7 +68,8 @@ const std::set<std::string, std::less<>> kSupported = {
 
 int64_t count_value(const ojson& s, const char* keyword, const std::string& path) {
   const ojson& v = s[keyword];
-  if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == static_cast<int64_t>(v.get<double>())))
+  if (!v.is_number_integer() &&
+      !(v.is_number_float() && v.get<double>() == static_cast<int64_t>(v.get<double>())))
     bad_value(keyword, path, "a non-negative integer");
   const int64_t n = v.is_number_float() ? static_cast<int64_t>(v.get<double>()) : v.get<int64_t>();
   if (n < 0) bad_value(keyword, path, "a non-negative integer");
@@ -54,7 +79,8 @@ int64_t count_value(const ojson& s, const char* keyword, const std::string& path
 std::string sanitize(const std::string& hint) {
   std::string out;
   for (char c : hint) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     out += ok ? c : '-';
   }
   while (out.find("--") != std::string::npos) out.erase(out.find("--"), 1);
@@ -92,7 +118,8 @@ class SchemaVisitor {
       if (s.get<bool>()) return b_.any_value();
       fail("the schema false at ", show(path), " accepts no value");
     }
-    if (!s.is_object()) fail("the schema at ", show(path), " must be an object or a boolean, got ", s.dump());
+    if (!s.is_object())
+      fail("the schema at ", show(path), " must be an object or a boolean, got ", s.dump());
     check_keywords(s, path);
     if (s.contains("$ref")) {
       if (!s["$ref"].is_string()) bad_value("$ref", path, "a string");
@@ -128,7 +155,8 @@ class SchemaVisitor {
     if (types.count("integer") && types.count("number")) types.erase("integer");
     for (const std::string& t : types) {
       if (t == "string") alts.push_back(string_value(s, path, hint));
-      if (t == "number" || t == "integer") alts.push_back(number_value(s, path, hint, t == "integer"));
+      if (t == "number" || t == "integer")
+        alts.push_back(number_value(s, path, hint, t == "integer"));
       if (t == "boolean") alts.push_back(boolean_rule());
       if (t == "null") alts.push_back(null_rule());
       if (t == "object") alts.push_back(object_value(s, path, hint));
@@ -156,7 +184,8 @@ class SchemaVisitor {
       if (!kSupported.count(k)) unsupported(k, v, path);
     }
     if (s.contains("uniqueItems") && !(s["uniqueItems"] == false)) {
-      const bool at_most_one = s.contains("maxItems") && s["maxItems"].is_number() && s["maxItems"] <= 1;
+      const bool at_most_one =
+          s.contains("maxItems") && s["maxItems"].is_number() && s["maxItems"] <= 1;
       if (!at_most_one) unsupported("uniqueItems", s["uniqueItems"], path);
     }
     for (const char* k : {"unevaluatedProperties", "unevaluatedItems"}) {
@@ -236,7 +265,8 @@ class SchemaVisitor {
       sort_dsl(keys);
       std::string out = "\"{\"";
       for (size_t i = 0; i < keys.size(); ++i)
-        out += (i ? " \",\" " : " ") + dsl_key(keys[i], path) + " \":\" " + literal(v[keys[i]], path);
+        out +=
+            (i ? " \",\" " : " ") + dsl_key(keys[i], path) + " \":\" " + literal(v[keys[i]], path);
       return out + " \"}\"";
     }
     return gbnf_quote(v.dump());
@@ -261,15 +291,14 @@ class SchemaVisitor {
     std::string body;
     for (const ojson& v : values) {
       if (!types.empty()) {
-        const bool ok = (v.is_string() && types.count("string")) ||
-                        (v.is_boolean() && types.count("boolean")) ||
-                        (v.is_null() && types.count("null")) ||
-                        (v.is_object() && types.count("object")) ||
-                        (v.is_array() && types.count("array")) ||
-                        (v.is_number() && types.count("number")) ||
-                        (v.is_number_integer() && types.count("integer")) ||
-                        (v.is_number_float() && types.count("integer") &&
-                         v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())));
+        const bool ok =
+            (v.is_string() && types.count("string")) ||
+            (v.is_boolean() && types.count("boolean")) || (v.is_null() && types.count("null")) ||
+            (v.is_object() && types.count("object")) || (v.is_array() && types.count("array")) ||
+            (v.is_number() && types.count("number")) ||
+            (v.is_number_integer() && types.count("integer")) ||
+            (v.is_number_float() && types.count("integer") &&
+             v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())));
         if (!ok) continue;
       }
       body += (body.empty() ? "" : " | ") + literal(v, path);
@@ -324,8 +353,7 @@ class SchemaVisitor {
     if (regex.empty()) {
       if (!min_len && !max_len) return string_rule();
       const int64_t lo = min_len.value_or(0);
-      if (lo > cap)
-        fail("minLength ", lo, " at ", show(path), " is above the supported ", cap);
+      if (lo > cap) fail("minLength ", lo, " at ", show(path), " is above the supported ", cap);
       const int64_t hi = std::min(max_len.value_or(cap), cap);
       return b_.define(hint, quote() + " " + plain_char() + repeat_suffix(lo, hi) + " " + quote());
     }
@@ -336,8 +364,8 @@ class SchemaVisitor {
       fail(what, " at ", show(path), ": ", e.what());
     }
     const int64_t lo = min_len.value_or(0);
-    const bool implied = rg.min_chars >= lo &&
-                         (!max_len || (rg.max_chars >= 0 && rg.max_chars <= *max_len));
+    const bool implied =
+        rg.min_chars >= lo && (!max_len || (rg.max_chars >= 0 && rg.max_chars <= *max_len));
     std::string content = rg.expr;
     if (!implied) {
       std::vector<CodeRange> set;
@@ -403,7 +431,8 @@ class SchemaVisitor {
     }
     if (s.contains("multipleOf")) {
       const ojson& m = s["multipleOf"];
-      if (!m.is_number() || m.get<double>() <= 0) bad_value("multipleOf", path, "a positive number");
+      if (!m.is_number() || m.get<double>() <= 0)
+        bad_value("multipleOf", path, "a positive number");
       if (m.get<double>() != 1.0) unsupported("multipleOf", m, path);
       integer = true;
     }
@@ -543,20 +572,21 @@ class SchemaVisitor {
         const std::string p = child(child(path, "properties"), k);
         value = visit(s["properties"][k], p, hint + "-" + sanitize(k));
       } else {
-        value = extra.is_object() ? visit(extra, child(path, "additionalProperties"), hint + "-extra")
-                                  : b_.any_value();
+        value = extra.is_object()
+                    ? visit(extra, child(path, "additionalProperties"), hint + "-extra")
+                    : b_.any_value();
       }
       members.push_back({k, is_required(k), member_expr(k, value, path)});
     }
     std::string extra_member;
     if (extra_allowed) {
       std::vector<std::string> names = keys;
-      const std::string value = extra.is_object()
-                                    ? visit(extra, child(path, "additionalProperties"), hint + "-extra")
-                                    : b_.any_value();
+      const std::string value =
+          extra.is_object() ? visit(extra, child(path, "additionalProperties"), hint + "-extra")
+                            : b_.any_value();
       const std::string key = extra_key(names, hint);
-      extra_member = dsl() ? key + " \":\" " + value
-                           : key + " " + ws() + " \":\" " + ws() + " " + value;
+      extra_member =
+          dsl() ? key + " \":\" " + value : key + " " + ws() + " \":\" " + ws() + " " + value;
     }
     // Property counts: supported where they follow from the members, and minProperties 1.
     int64_t min_props = 0;
@@ -566,8 +596,8 @@ class SchemaVisitor {
       if (extra_allowed || max_props < static_cast<int64_t>(members.size()))
         unsupported("maxProperties", s["maxProperties"], path);
     }
-    const int64_t n_required = static_cast<int64_t>(std::count_if(
-        members.begin(), members.end(), [](const Member& m) { return m.required; }));
+    const int64_t n_required = static_cast<int64_t>(
+        std::count_if(members.begin(), members.end(), [](const Member& m) { return m.required; }));
     bool need_one = false;
     if (min_props > n_required) {
       if (min_props == 1 && n_required == 0) {
@@ -589,7 +619,8 @@ class SchemaVisitor {
   // Members i.. given whether one was written already (first: no comma yet) and whether one more
   // is needed. "" means nothing; nullopt-like "!" means impossible.
   std::string tail(const std::vector<Member>& m, const std::string& extra, size_t i, bool first,
-                   bool need_one, const std::string& hint, std::map<std::string, std::string>& memo) {
+                   bool need_one, const std::string& hint,
+                   std::map<std::string, std::string>& memo) {
     const std::string key = std::to_string(i) + (first ? "f" : "r") + (need_one ? "n" : "");
     auto it = memo.find(key);
     if (it != memo.end()) return it->second;
@@ -638,7 +669,8 @@ class SchemaVisitor {
                                hint + "-" + std::to_string(i)));
     };
     auto rest_of = [&](const ojson& v, const char* key) -> std::optional<std::string> {
-      if (v.is_boolean()) return v.get<bool>() ? std::optional<std::string>(b_.any_value()) : std::nullopt;
+      if (v.is_boolean())
+        return v.get<bool>() ? std::optional<std::string>(b_.any_value()) : std::nullopt;
       return visit(v, child(path, key), hint + "-item");
     };
     if (s.contains("prefixItems")) {
@@ -680,7 +712,8 @@ class SchemaVisitor {
       body += (k ? " " + sp : "") + prefix[static_cast<size_t>(k)];
     if (min > np) {
       body += (np ? " " + sp : "") + *rest;
-      if (min - np > 1) body += " ( " + sp + *rest + " )" + repeat_suffix(min - np - 1, min - np - 1);
+      if (min - np > 1)
+        body += " ( " + sp + *rest + " )" + repeat_suffix(min - np - 1, min - np - 1);
     }
     const std::string opt = optional(min);
     if (!opt.empty()) body += (body.empty() ? "" : " ") + opt;
@@ -738,9 +771,9 @@ std::string SchemaGrammarBuilder::any_value() {
         "( \"<\"+ | \"|\"+ \"<\"* )?");
     const std::string str = define("string", "<|\"|> " + text + " <|\"|>");
     const std::string key = define("dsl-key", "[A-Za-z_] [A-Za-z0-9_]{0,63}");
-    const std::string num = define(
-        "number", define("integer", "\"-\"? ( \"0\" | [1-9] [0-9]{0,14} )") +
-                      " ( \".\" [0-9]{1,15} )? ( [eE] [-+]? [0-9]{1,2} )?");
+    const std::string num =
+        define("number", define("integer", "\"-\"? ( \"0\" | [1-9] [0-9]{0,14} )") +
+                             " ( \".\" [0-9]{1,15} )? ( [eE] [-+]? [0-9]{1,2} )?");
     object_rule_ = define("object", "\"{\" ( " + key + " \":\" " + value + " ( \",\" " + key +
                                         " \":\" " + value + " )* )? \"}\"");
     const std::string arr =
@@ -754,9 +787,9 @@ std::string SchemaGrammarBuilder::any_value() {
                                 "[^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" ( "
                                 "[0-9a-cA-CefEF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2} ) )");
   const std::string str = define("string", "\"\\\"\" " + ch + "* \"\\\"\"");
-  const std::string num = define(
-      "number", define("integer", "\"-\"? ( \"0\" | [1-9] [0-9]{0,14} )") +
-                    " ( \".\" [0-9]{1,15} )? ( [eE] [-+]? [0-9]{1,2} )?");
+  const std::string num =
+      define("number", define("integer", "\"-\"? ( \"0\" | [1-9] [0-9]{0,14} )") +
+                           " ( \".\" [0-9]{1,15} )? ( [eE] [-+]? [0-9]{1,2} )?");
   const std::string member = str + " " + ws + " \":\" " + ws + " " + value;
   object_rule_ = define("object", "\"{\" " + ws + " ( " + member + " ( " + ws + " \",\" " + ws +
                                       " " + member + " )* )? " + ws + " \"}\"");

@@ -69,7 +69,8 @@ class SchemaGrammarBuilder {
 // GBNF with `root` producing the schema's values.
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema,
                                 const JsonSchemaOptions& options = {});
-std::string json_schema_to_gbnf(const nlohmann::json& schema, const JsonSchemaOptions& options = {});
+std::string json_schema_to_gbnf(const nlohmann::json& schema,
+                                const JsonSchemaOptions& options = {});
 
 // GBNF with `root` producing any JSON object ("json_object" mode) or any JSON value.
 std::string json_object_gbnf();

@@ -8,18 +8,42 @@
 namespace ug::schema {
 namespace {
 
-const std::set<std::string> kAllTypes = {"object", "array",   "string", "number",
+const std::set<std::string> kAllTypes = {"object",  "array",   "string", "number",
                                          "integer", "boolean", "null"};
 
 const std::set<std::string, std::less<>> kAnnotations = {
-    "title",           "description",    "examples",      "example",
-    "default",         "$schema",        "$id",           "id",
-    "$comment",        "readOnly",       "writeOnly",     "deprecated",
-    "contentMediaType", "contentEncoding", "markdownDescription", "deprecationMessage",
-    "errorMessage",    "discriminator",  "xml",           "externalDocs",
-    "$anchor",         "$dynamicAnchor", "$vocabulary",   "enumDescriptions",
-    "markdownEnumDescriptions", "$defs", "definitions",   "propertyOrder",
-    "enumNames",       "options",        "format_options", "headerTemplate",
+    "title",
+    "description",
+    "examples",
+    "example",
+    "default",
+    "$schema",
+    "$id",
+    "id",
+    "$comment",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "contentMediaType",
+    "contentEncoding",
+    "markdownDescription",
+    "deprecationMessage",
+    "errorMessage",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "$anchor",
+    "$dynamicAnchor",
+    "$vocabulary",
+    "enumDescriptions",
+    "markdownEnumDescriptions",
+    "$defs",
+    "definitions",
+    "propertyOrder",
+    "enumNames",
+    "options",
+    "format_options",
+    "headerTemplate",
 };
 
 std::string percent_decode(const std::string& s) {
@@ -307,7 +331,8 @@ std::set<std::string> Resolver::accepted_types(const ojson& s0, const std::strin
     }
     std::set<std::string> both;
     for (const std::string& t : out)
-      if (u.count(t) || (t == "integer" && u.count("number")) || (t == "number" && u.count("integer")))
+      if (u.count(t) || (t == "integer" && u.count("number")) ||
+          (t == "number" && u.count("integer")))
         both.insert(t);
     out = both;
   }

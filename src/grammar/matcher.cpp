@@ -24,12 +24,20 @@ int32_t GrammarMatcher::caller_config(int32_t parent_node) const {
   return c;
 }
 
-// Tokens below trie node `node` (at `depth`) whose remaining bytes the caller accepts.
-void GrammarMatcher::walk_exit(uint64_t* bits, int32_t from, int32_t node, int32_t depth) const {
+// Tokens through trie node `child` (at `depth`, reached in configuration `at`) and below it.
+void GrammarMatcher::walk_exit(uint64_t* bits, int32_t at, int32_t child, int32_t depth) const {
   const TokenTrie& t = grammar_->vocab().trie();
-  walk_cfg_[static_cast<size_t>(depth)] = from;
-  const int32_t end = t.end[node];
-  for (int32_t i = node + 1; i < end;) {
+  auto take = [&](int32_t i) {
+    for (int32_t k = t.first[i]; k < t.first[i + 1]; ++k) {
+      const int32_t id = t.ids[k];
+      bits[id >> 6] |= uint64_t{1} << (id & 63);
+    }
+  };
+  take(child);
+  if (!(machine_.flags(at) & 1)) return;  // complete only: nothing longer fits
+  walk_cfg_[static_cast<size_t>(depth)] = at;
+  const int32_t end = t.end[child];
+  for (int32_t i = child + 1; i < end;) {
     const int32_t d = t.depth[i];
     const int32_t c = machine_.step(walk_cfg_[static_cast<size_t>(d - 1)], t.byte[i]);
     if (c == StackMachine::kDead) {
@@ -37,12 +45,8 @@ void GrammarMatcher::walk_exit(uint64_t* bits, int32_t from, int32_t node, int32
       continue;
     }
     walk_cfg_[static_cast<size_t>(d)] = c;
-    for (int32_t k = t.first[i]; k < t.first[i + 1]; ++k) {
-      const int32_t id = t.ids[k];
-      bits[id >> 6] |= uint64_t{1} << (id & 63);
-    }
-    const StackMachine::Config& cc = machine_.config(c);
-    i = cc.begin == cc.end ? t.end[i] : i + 1;
+    take(i);
+    i = (machine_.flags(c) & 1) ? i + 1 : t.end[i];
   }
 }
 
@@ -75,13 +79,12 @@ void GrammarMatcher::fill_mask(uint64_t* bits) const {
     });
     seen_.push_back(key);
     // Counted frames: at most `room` more units may start (INT32_MAX: no limit).
-    const int32_t room = counted && pda.rule_max[rule] != INT32_MAX ? pda.rule_max[rule] - count
-                                                                     : INT32_MAX;
+    const int32_t room =
+        counted && pda.rule_max[rule] != INT32_MAX ? pda.rule_max[rule] - count : INT32_MAX;
     if (!accepted_done) {
       const bool limited = !entry.unit_counts.empty() && entry.unit_counts[0] > room;
       if (!entry.bits.empty()) {
-        const uint64_t* src =
-            limited ? entry.bits_within(room).data() : entry.bits.data();
+        const uint64_t* src = limited ? entry.bits_within(room).data() : entry.bits.data();
         for (size_t w = 0; w < words; ++w) bits[w] |= src[w];
       } else {
         excluded_.clear();
@@ -97,9 +100,15 @@ void GrammarMatcher::fill_mask(uint64_t* bits) const {
       const int32_t from = caller_config(parent);
       if (from == StackMachine::kDead) continue;
       const int32_t need = counted ? pda.rule_min[rule] - count : 0;
-      for (const TokenExit& x : entry.exits) {
-        if (counted && (x.completed < need || x.units > room)) continue;
-        walk_exit(bits, from, x.node, x.depth);
+      for (int b = 0; b < 256; ++b) {
+        const std::vector<TokenExit>& list = entry.exits[static_cast<size_t>(b)];
+        if (list.empty()) continue;
+        const int32_t next = machine_.step(from, static_cast<uint8_t>(b));
+        if (next == StackMachine::kDead) continue;  // the caller cannot go on with this byte
+        for (const TokenExit& x : list) {
+          if (counted && (x.completed < need || x.units > room)) continue;
+          walk_exit(bits, next, x.child, x.depth);
+        }
       }
     }
   }

@@ -38,7 +38,7 @@ class GrammarMatcher {
   static constexpr int32_t kEnded = -1;  // history entry after an end token
   int32_t current() const { return history_.back(); }
   int32_t caller_config(int32_t parent_node) const;
-  void walk_exit(uint64_t* bits, int32_t from_config, int32_t node, int32_t depth) const;
+  void walk_exit(uint64_t* bits, int32_t at, int32_t child, int32_t depth) const;
 
   std::shared_ptr<const CompiledGrammar> grammar_;
   // The memoized automaton grows as masks are computed: mutable so fill_mask() stays const.

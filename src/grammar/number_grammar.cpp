@@ -256,7 +256,8 @@ Decimal Decimal::from_json(const nlohmann::json& v) {
     const double x = v.get<double>();
     if (!std::isfinite(x)) fail("number bound ", v.dump(), " is not finite");
     char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), std::fabs(x), std::chars_format::scientific);
+    const auto r =
+        std::to_chars(buf, buf + sizeof(buf), std::fabs(x), std::chars_format::scientific);
     const std::string_view s(buf, static_cast<size_t>(r.ptr - buf));  // "1.25e-03"
     d.negative = x < 0;
     const size_t e = s.find('e');
@@ -285,8 +286,7 @@ Decimal Decimal::from_json(const nlohmann::json& v) {
 }
 
 std::string number_range_gbnf(const std::optional<NumberBound>& lo,
-                              const std::optional<NumberBound>& hi,
-                              const NumberGrammarOptions& o) {
+                              const std::optional<NumberBound>& hi, const NumberGrammarOptions& o) {
   std::vector<std::string> alts;
   // Negative part: "-" and a magnitude in (0, -lo] (or [-hi, -lo] when hi < 0); never "-0".
   if (!lo || lo->value.negative) {

@@ -28,7 +28,7 @@ struct NumberBound {
 };
 
 struct NumberGrammarOptions {
-  bool integer = false;    // no fraction part
+  bool integer = false;     // no fraction part
   int max_int_digits = 15;  // on a side without a bound
   int max_frac_digits = 6;
 };

@@ -155,7 +155,8 @@ bool nullable_expr(const GExpr& e) {
 
 void serialize(const GExpr& e, std::string& out) {
   out += static_cast<char>('A' + static_cast<int>(e.kind));
-  for (const CodeRange& r : e.ranges) out += std::to_string(r.lo) + "-" + std::to_string(r.hi) + ",";
+  for (const CodeRange& r : e.ranges)
+    out += std::to_string(r.lo) + "-" + std::to_string(r.hi) + ",";
   if (e.kind == Kind::Repeat) out += std::to_string(e.min) + ":" + std::to_string(e.max);
   out += "(";
   for (const GExpr& x : e.children) serialize(x, out);

@@ -49,9 +49,9 @@ struct Pda {
   // their own: the loop X* whose start state is the unit boundary, with a count of completed
   // units kept in the stack node. A unit may start only while count < max; the frame may end
   // only when count >= min. Lets `char{0,1000}` be a handful of states shared by every length.
-  std::vector<uint8_t> rule_counted;   // [rules]
+  std::vector<uint8_t> rule_counted;        // [rules]
   std::vector<int32_t> rule_min, rule_max;  // [rules], counted rules only; max INT32_MAX: none
-  int32_t root = -1;  // rule
+  int32_t root = -1;                        // rule
   // The longest chain of calls entered without consuming input (bounds closure depth).
   int32_t max_left_calls = 0;
 };

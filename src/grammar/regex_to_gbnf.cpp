@@ -34,7 +34,8 @@ const std::vector<CodeRange>& digit_set() {
   return s;
 }
 const std::vector<CodeRange>& word_set() {
-  static const std::vector<CodeRange> s = normalize_chars({{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}});
+  static const std::vector<CodeRange> s =
+      normalize_chars({{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}});
   return s;
 }
 const std::vector<CodeRange>& space_set() {
@@ -127,7 +128,8 @@ class RegexParser {
         return item;
       }
       if (peek() == '?') ++pos_;  // lazy: same language
-      if (peek() == '*' || peek() == '+' || peek() == '?' || (peek() == '{' && peek(1) >= '0' && peek(1) <= '9'))
+      if (peek() == '*' || peek() == '+' || peek() == '?' ||
+          (peek() == '{' && peek(1) >= '0' && peek(1) <= '9'))
         error("nothing to repeat");
       RNode r;
       r.kind = RNode::Repeat;
@@ -228,7 +230,8 @@ class RegexParser {
         return false;
       case 'c': {
         const char l = peek();
-        if (!((l >= 'a' && l <= 'z') || (l >= 'A' && l <= 'Z'))) error("expected a letter after \\c");
+        if (!((l >= 'a' && l <= 'z') || (l >= 'A' && l <= 'Z')))
+          error("expected a letter after \\c");
         ++pos_;
         cp = static_cast<char32_t>(l % 32);
         return false;
@@ -516,9 +519,9 @@ std::string string_char_gbnf(const std::vector<CodeRange>& set_in, StringSyntax 
       // JSON needs '"', '\' and U+0000..U+001F escaped; U+007F is escaped too (conservative).
       for (char32_t c = r.lo; c <= std::min<char32_t>(r.hi, 0x7F); ++c) {
         if (c < 0x20 || c == '"' || c == '\\' || c == 0x7F) {
-          static const char* kShort[] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                                         nullptr, nullptr, "\\b",    "\\t",   "\\n",   nullptr,
-                                         "\\f",   "\\r"};
+          static const char* kShort[] = {nullptr, nullptr, nullptr, nullptr, nullptr,
+                                         nullptr, nullptr, nullptr, "\\b",   "\\t",
+                                         "\\n",   nullptr, "\\f",   "\\r"};
           std::string esc;
           if (c == '"') {
             esc = "\\\"";

@@ -79,7 +79,8 @@ std::string tool_call_gbnf(const ojson& tools, const ojson& tool_choice, bool al
     calls += (calls.empty() ? "" : " | ") + gbnf_quote(t.name) + " " + args;
   }
   if (!found) fail("tool calls: tool_choice names \"", only, "\", which is not among the tools");
-  const std::string call = b.add_rule("tool-call", "<|tool_call> \"call:\" ( " + calls + " ) <tool_call|>");
+  const std::string call =
+      b.add_rule("tool-call", "<|tool_call> \"call:\" ( " + calls + " ) <tool_call|>");
   const std::string thought = allow_thought ? "( <|channel> !<channel|>* <channel|> )? " : "";
   if (mode == "auto") {
     b.add_rule("root", "( !<|tool_call> | " + call + " )*");

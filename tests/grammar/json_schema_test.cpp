@@ -26,15 +26,14 @@ std::shared_ptr<const TokenVocab> byte_vocab() {
       names.push_back("");
       kinds.push_back(b == 0 ? TokenKind::Never : TokenKind::Text);
     }
-    for (const char* m : {"<|\"|>", "<|tool_call>", "<tool_call|>", "<|channel>", "<channel|>",
-                          "<eos>"}) {
+    for (const char* m :
+         {"<|\"|>", "<|tool_call>", "<tool_call|>", "<|channel>", "<channel|>", "<eos>"}) {
       bytes.push_back(m);
       names.push_back(m);
       kinds.push_back(TokenKind::Special);
     }
-    return std::make_shared<const TokenVocab>(bytes, kinds,
-                                              std::vector<int32_t>{static_cast<int32_t>(bytes.size()) - 1},
-                                              names);
+    return std::make_shared<const TokenVocab>(
+        bytes, kinds, std::vector<int32_t>{static_cast<int32_t>(bytes.size()) - 1}, names);
   }();
   return v;
 }
@@ -66,23 +65,29 @@ ws ::= [ \t]*
 name ::= [A-Z] [a-z-]+
 )";
   auto g = compile_gbnf(text, byte_vocab());
-  EXPECT_TRUE(matches(g, "hi  Bob\xc3\xa9" "A\xc3\xa9"));
+  EXPECT_TRUE(matches(g,
+                      "hi  Bob\xc3\xa9"
+                      "A\xc3\xa9"));
   EXPECT_TRUE(matches(g, "helloxxx!A\xc3\xa9"));
   EXPECT_FALSE(matches(g, "hixA\xc3\xa9"));
   EXPECT_FALSE(matches(g, "hi Bo"));
 }
 
 TEST(Gbnf, ErrorsNameLineAndColumn) {
-  EXPECT_NE(error_of([] { parse_gbnf("root ::= \"a\"\nx ::= [a-"); }).find("line 2"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_gbnf("root ::= foo"); }).find("rule 'foo' is used but never defined"),
+  EXPECT_NE(error_of([] { parse_gbnf("root ::= \"a\"\nx ::= [a-"); }).find("line 2"),
             std::string::npos);
+  EXPECT_NE(
+      error_of([] { parse_gbnf("root ::= foo"); }).find("rule 'foo' is used but never defined"),
+      std::string::npos);
   EXPECT_NE(error_of([] { parse_gbnf("a ::= \"x\""); }).find("no 'root' rule"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_gbnf("root ::= \"\\q\""); }).find("unknown escape"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_gbnf("root ::= \"\\q\""); }).find("unknown escape"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_gbnf("root ::= \"a\"\nroot ::= \"b\""); }).find("defined twice"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_gbnf("root ::= * \"a\""); }).find("column 10"), std::string::npos);
-  EXPECT_NE(error_of([] { compile_gbnf("root ::= root \"a\" | \"b\"", byte_vocab()); })
-                .find("left-recursive"),
+  EXPECT_NE(error_of([] {
+              compile_gbnf("root ::= root \"a\" | \"b\"", byte_vocab());
+            }).find("left-recursive"),
             std::string::npos);
   EXPECT_NE(error_of([] { compile_gbnf("root ::= <nosuch>", byte_vocab()); }).find("no token"),
             std::string::npos);
@@ -95,14 +100,15 @@ TEST(JsonSchema, TypesAndObjects) {
   EXPECT_TRUE(matches(g, R"({"name":"Ann"})"));
   EXPECT_TRUE(matches(g, "{ \"name\": \"A\\\"n\\u00e9\",\n  \"age\": -3, \"ok\": true }"));
   EXPECT_TRUE(matches(g, R"({"name":"x","none":null})"));
-  EXPECT_FALSE(matches(g, R"({"age":3})"));          // name is required
+  EXPECT_FALSE(matches(g, R"({"age":3})"));           // name is required
   EXPECT_FALSE(matches(g, R"({"name":"x","z":1})"));  // no extra properties by default
   EXPECT_FALSE(matches(g, R"({"name":"x","age":1.5})"));
   EXPECT_FALSE(matches(g, R"( {"name":"x"})"));  // no leading whitespace
   auto any = schema(R"({"type":"object","additionalProperties":{"type":"number"}})");
   EXPECT_TRUE(matches(any, R"({"a":1,"b":2.5e3})"));
   EXPECT_FALSE(matches(any, R"({"a":"s"})"));
-  auto extra = schema(R"({"type":"object","properties":{"a":{"const":1}},"additionalProperties":true})");
+  auto extra =
+      schema(R"({"type":"object","properties":{"a":{"const":1}},"additionalProperties":true})");
   EXPECT_TRUE(matches(extra, R"({"a":1,"b":[1,{"c":null}]})"));
   EXPECT_FALSE(matches(extra, R"({"a":1,"a":2})"));  // an extra key never repeats a declared one
 }
@@ -121,7 +127,8 @@ TEST(JsonSchema, ArraysEnumsConstsCombinators) {
   EXPECT_TRUE(matches(en, R"("red")"));
   EXPECT_TRUE(matches(en, R"({"k":[true]})"));
   EXPECT_FALSE(matches(en, R"("blue")"));
-  auto any_of = schema(R"({"anyOf":[{"type":"string","maxLength":2},{"type":"number","minimum":5}]})");
+  auto any_of =
+      schema(R"({"anyOf":[{"type":"string","maxLength":2},{"type":"number","minimum":5}]})");
   EXPECT_TRUE(matches(any_of, R"("ab")"));
   EXPECT_TRUE(matches(any_of, "7.5"));
   EXPECT_FALSE(matches(any_of, "4"));
@@ -149,7 +156,8 @@ TEST(JsonSchema, RefsIncludingRecursion) {
       "required":["v"]}}})");
   EXPECT_TRUE(matches(g, R"({"v":1,"kids":[{"v":2,"kids":[{"v":3}]},{"v":4}]})"));
   EXPECT_FALSE(matches(g, R"({"v":1,"kids":[{"kids":[]}]})"));
-  auto ptr = schema(R"({"definitions":{"a/b":{"const":"x"}},"properties":{"p":{"$ref":"#/definitions/a~1b"}}})");
+  auto ptr = schema(
+      R"({"definitions":{"a/b":{"const":"x"}},"properties":{"p":{"$ref":"#/definitions/a~1b"}}})");
   EXPECT_TRUE(matches(ptr, R"({"p":"x"})"));
 }
 
@@ -169,10 +177,13 @@ TEST(JsonSchema, StringsLengthsPatternsFormats) {
   EXPECT_TRUE(matches(folded, R"("abc")"));
   EXPECT_FALSE(matches(folded, R"("abcd")"));
   const std::pair<const char*, const char*> formats[] = {
-      {"date-time", R"("2024-02-28T13:05:09.5+01:00")"}, {"date", R"("1999-12-31")"},
-      {"time", R"("23:59:59Z")"}, {"email", R"("a.b@example.com")"},
+      {"date-time", R"("2024-02-28T13:05:09.5+01:00")"},
+      {"date", R"("1999-12-31")"},
+      {"time", R"("23:59:59Z")"},
+      {"email", R"("a.b@example.com")"},
       {"uuid", R"("123e4567-e89b-12d3-a456-426614174000")"},
-      {"uri", R"("https://example.com/a/b?x=1#f")"}, {"ipv4", R"("192.168.0.255")"}};
+      {"uri", R"("https://example.com/a/b?x=1#f")"},
+      {"ipv4", R"("192.168.0.255")"}};
   for (const auto& [f, good] : formats) {
     auto g = schema(("{\"type\":\"string\",\"format\":\"" + std::string(f) + "\"}").c_str());
     EXPECT_TRUE(matches(g, good)) << f;
@@ -190,8 +201,10 @@ TEST(JsonSchema, NumberBoundsAgreeWithArithmetic) {
   };
   const Case cases[] = {
       {R"({"type":"integer","minimum":-17,"maximum":230})", -17, 230, false, false, true},
-      {R"({"type":"integer","exclusiveMinimum":0,"exclusiveMaximum":100})", 0, 100, true, true, true},
-      {R"({"type":"number","minimum":-1.5,"exclusiveMaximum":2.25})", -1.5, 2.25, false, true, false},
+      {R"({"type":"integer","exclusiveMinimum":0,"exclusiveMaximum":100})", 0, 100, true, true,
+       true},
+      {R"({"type":"number","minimum":-1.5,"exclusiveMaximum":2.25})", -1.5, 2.25, false, true,
+       false},
       {R"({"type":"number","exclusiveMinimum":0,"maximum":1})", 0, 1, true, false, false},
       {R"({"type":"integer","minimum":10,"exclusiveMinimum":true})", 10, 1e9, true, false, true},
   };
@@ -209,25 +222,32 @@ TEST(JsonSchema, NumberBoundsAgreeWithArithmetic) {
 }
 
 TEST(JsonSchema, UnsupportedKeywordsNameKeywordAndPath) {
-  EXPECT_NE(error_of([] { schema(R"({"properties":{"a":{"not":{"type":"null"}}}})"); })
-                .find("unsupported JSON Schema keyword \"not\" ({\"type\":\"null\"}) at /properties/a"),
+  EXPECT_NE(
+      error_of([] {
+        schema(R"({"properties":{"a":{"not":{"type":"null"}}}})");
+      }).find("unsupported JSON Schema keyword \"not\" ({\"type\":\"null\"}) at /properties/a"),
+      std::string::npos);
+  EXPECT_NE(error_of([] {
+              schema(R"({"items":{"type":"string"},"uniqueItems":true})");
+            }).find("\"uniqueItems\""),
             std::string::npos);
-  EXPECT_NE(error_of([] { schema(R"({"items":{"type":"string"},"uniqueItems":true})"); })
-                .find("\"uniqueItems\""),
+  EXPECT_NE(error_of([] {
+              schema(R"({"$defs":{"x":{"if":{}}},"$ref":"#/$defs/x"})");
+            }).find("\"if\" ({}) at /$defs/x"),
             std::string::npos);
-  EXPECT_NE(error_of([] { schema(R"({"$defs":{"x":{"if":{}}},"$ref":"#/$defs/x"})"); })
-                .find("\"if\" ({}) at /$defs/x"),
-            std::string::npos);
-  EXPECT_NE(error_of([] { schema(R"({"type":"string","format":"color"})"); })
-                .find("unsupported JSON Schema format \"color\" at /"),
+  EXPECT_NE(error_of([] {
+              schema(R"({"type":"string","format":"color"})");
+            }).find("unsupported JSON Schema format \"color\" at /"),
             std::string::npos);
   EXPECT_NE(error_of([] { schema(R"({"$ref":"https://example.com/s.json"})"); }).find("$ref"),
             std::string::npos);
-  EXPECT_NE(error_of([] { schema(R"({"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]})"); })
-                .find("may both match"),
+  EXPECT_NE(error_of([] {
+              schema(R"({"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]})");
+            }).find("may both match"),
             std::string::npos);
-  EXPECT_NE(error_of([] { schema(R"({"type":"string","pattern":"(a)\\1"})"); }).find("backreferences"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] { schema(R"({"type":"string","pattern":"(a)\\1"})"); }).find("backreferences"),
+      std::string::npos);
   // Annotations are accepted.
   EXPECT_EQ(error_of([] {
               schema(R"({"title":"t","description":"d","examples":[1],"default":2,"$comment":"c",

@@ -84,8 +84,8 @@ class RandomGrammar {
     static const char* kLits[] = {"\"a\"", "\"b\"", "\"[\"", "\"]\"", "\"ab\"", "\"[a\""};
     static const char* kClasses[] = {"[ab]", "[^a]", "[a-b\\]]", "[\\[]", "."};
     // {5} and up become counted frames (kCountedRepeatMin) when the item is a prefix-free text.
-    static const char* kQuant[] = {"", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,3}", "{2,}",
-                                   "{5}", "{0,6}", "{2,7}", "{6,}"};
+    static const char* kQuant[] = {"",      "",      "",     "?",   "*",     "+",     "{2}",
+                                   "{0,2}", "{1,3}", "{2,}", "{5}", "{0,6}", "{2,7}", "{6,}"};
     switch (pick(depth > 0 ? 7 : 5)) {
       case 0:
       case 1:
@@ -100,7 +100,8 @@ class RandomGrammar {
                        : "!<[" + std::to_string(v_.s2) + "]>" + kQuant[pick(4)];
       default:
         return "(" + item(max_rule, depth - 1) + " " + item(max_rule, depth - 1) + " | " +
-               item(max_rule, depth - 1) + ")" + (pick(3) ? (pick(2) ? "?" : "") : kQuant[10 + pick(4)]);
+               item(max_rule, depth - 1) + ")" +
+               (pick(3) ? (pick(2) ? "?" : "") : kQuant[10 + pick(4)]);
     }
   }
 
