@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "base/error.h"
+#include "grammar/hash_mix.h"
 #include "grammar/stack_machine.h"
 
 namespace ug {
@@ -17,13 +18,7 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-uint64_t mix(uint64_t x) {
-  x ^= x >> 31;
-  x *= 0x7fb5d329728ea185ull;
-  x ^= x >> 27;
-  x *= 0x81dadef4bc2dd44dull;
-  return x ^ (x >> 33);
-}
+uint64_t mix(uint64_t x) { return hash_mix(x); }
 
 uint64_t mix2(uint64_t x) {  // a second, independent mixer for the other hash lane
   x ^= x >> 33;

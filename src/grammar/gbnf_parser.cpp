@@ -3,6 +3,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "grammar/hash_mix.h"
 #include "grammar/token_vocab.h"
 #include "text/utf8.h"
 
@@ -123,17 +124,8 @@ class GbnfParser {
   uint32_t parse_hex(int digits) {
     uint32_t v = 0;
     for (int i = 0; i < digits; ++i) {
-      const char c = peek();
-      int d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        d = c - 'A' + 10;
-      } else {
-        error("expected " + std::to_string(digits) + " hex digits");
-      }
+      const int d = hex_digit(peek());
+      if (d < 0) error("expected " + std::to_string(digits) + " hex digits");
       v = v * 16 + static_cast<uint32_t>(d);
       ++pos_;
     }

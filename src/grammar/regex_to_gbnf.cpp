@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "grammar/gbnf_text.h"
+#include "grammar/hash_mix.h"
 #include "text/utf8.h"
 
 namespace ug {
@@ -150,17 +151,8 @@ class RegexParser {
   uint32_t hex(int digits) {
     uint32_t v = 0;
     for (int k = 0; k < digits; ++k) {
-      const char c = peek();
-      int d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        d = c - 'A' + 10;
-      } else {
-        error("expected a hex digit");
-      }
+      const int d = hex_digit(peek());
+      if (d < 0) error("expected a hex digit");
       v = v * 16 + static_cast<uint32_t>(d);
       ++pos_;
     }

@@ -2,18 +2,14 @@
 
 #include <algorithm>
 
+#include "grammar/hash_mix.h"
+
 namespace ug {
 namespace {
 
 constexpr uint64_t kEmptyKey = ~uint64_t{0};
 
-uint64_t mix(uint64_t x) {
-  x ^= x >> 31;
-  x *= 0x7fb5d329728ea185ull;
-  x ^= x >> 27;
-  x *= 0x81dadef4bc2dd44dull;
-  return x ^ (x >> 33);
-}
+uint64_t mix(uint64_t x) { return hash_mix(x); }
 
 uint64_t hash_stacks(std::span<const int32_t> stacks, bool complete) {
   uint64_t h = mix(stacks.size() * 2 + (complete ? 1 : 0));
