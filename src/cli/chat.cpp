@@ -139,7 +139,7 @@ void chat_loop(const ChatCli& o) {
       prompt_ids = p.tokens;
       g_interrupt = false;
       g_generating = true;
-      r = generate(*engine, g.request(c, std::move(p)), g.json ? nullptr : print_token,
+      r = generate(*engine, g.request(m, std::move(p), think && !g.raw), g.json ? nullptr : print_token,
                    &g_interrupt);
       g_generating = false;
     } catch (const Error& e) {

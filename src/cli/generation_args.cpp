@@ -3,7 +3,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "base/error.h"
+#include "runtime/output_constraint.h"
 #include "text/output_parser.h"
 
 namespace ug::cli {
@@ -25,6 +29,12 @@ void GenerationArgs::add_to(CLI::App* cmd, int default_n_predict) {
                   "0: no speculative decoding)")
       ->check(CLI::Range(0, 16))
       ->capture_default_str();
+  cmd->add_option("--grammar", grammar, "constrain the output with this GBNF grammar");
+  cmd->add_option("--grammar-file", grammar_file, "constrain the output with a GBNF grammar file");
+  cmd->add_option("-j,--json-schema", json_schema,
+                  "constrain the output to JSON that validates against this JSON Schema");
+  cmd->add_option("--json-schema-file", json_schema_file,
+                  "constrain the output with a JSON Schema file");
   cmd->add_flag("--json", json,
                 "print a JSON document per answer with ids, text and log-probabilities");
   cmd->add_option("--top-logprobs", top_logprobs, "candidates per step in --json output")
@@ -35,7 +45,44 @@ void GenerationArgs::add_to(CLI::App* cmd, int default_n_predict) {
 void GenerationArgs::check() const {
   if (raw && (!system.empty() || think))
     fail("--raw applies no chat template, so --system and --think cannot be used with it");
+  const int constraints = !grammar.empty() + !grammar_file.empty() + !json_schema.empty() +
+                          !json_schema_file.empty();
+  if (constraints > 1)
+    fail("give one of --grammar, --grammar-file, --json-schema and --json-schema-file");
 }
+
+namespace {
+
+std::string read_text_file(const std::string& path, const char* flag) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail(flag, ": cannot read ", path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  if (s.str().size() > (16u << 20)) fail(flag, ": ", path, " is larger than 16 MiB");
+  return s.str();
+}
+
+OutputSpec output_spec(const GenerationArgs& g, bool thinking) {
+  OutputSpec spec;
+  spec.thinking = thinking;
+  if (!g.grammar.empty() || !g.grammar_file.empty()) {
+    spec.kind = OutputSpec::Kind::kGbnf;
+    spec.gbnf = g.grammar.empty() ? read_text_file(g.grammar_file, "--grammar-file") : g.grammar;
+  } else if (!g.json_schema.empty() || !g.json_schema_file.empty()) {
+    const std::string text = g.json_schema.empty()
+                                 ? read_text_file(g.json_schema_file, "--json-schema-file")
+                                 : g.json_schema;
+    spec.kind = OutputSpec::Kind::kJsonSchema;
+    try {
+      spec.schema = nlohmann::ordered_json::parse(text);
+    } catch (const std::exception& e) {
+      fail("--json-schema: not valid JSON: ", e.what());
+    }
+  }
+  return spec;
+}
+
+}  // namespace
 
 std::unique_ptr<Engine> GenerationArgs::make_engine(const LoadedModel& m, int64_t rollback) const {
   EngineOptions eo;
@@ -48,7 +95,8 @@ std::unique_ptr<Engine> GenerationArgs::make_engine(const LoadedModel& m, int64_
   return std::make_unique<Engine>(m.weights, m.tokenizer, eo, assistant_drafter(m.assistant));
 }
 
-EngineRequest GenerationArgs::request(const Gemma4Config& c, Prompt prompt) const {
+EngineRequest GenerationArgs::request(const LoadedModel& m, Prompt prompt, bool thinking) const {
+  const Gemma4Config& c = m.weights->config;
   EngineRequest r;
   r.prompt = std::move(prompt);
   r.max_tokens = n_predict;
@@ -58,6 +106,7 @@ EngineRequest GenerationArgs::request(const Gemma4Config& c, Prompt prompt) cons
   r.logprobs = json;
   r.top_logprobs = json ? top_logprobs : 0;
   r.draft = draft_n;
+  r.constraint = make_constraint(output_spec(*this, thinking), m.tokenizer);
   return r;
 }
 

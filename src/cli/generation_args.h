@@ -23,6 +23,9 @@ struct GenerationArgs {
   bool raw = false, think = false, json = false;
   int n_predict = 256, top_logprobs = 5, draft_n = 4;
   std::vector<std::string> stops;
+  // Structured output (llama.cpp's flags): a GBNF grammar inline or from a file, a JSON Schema
+  // inline or from a file.
+  std::string grammar, grammar_file, json_schema, json_schema_file;
 
   void add_to(CLI::App* cmd, int default_n_predict);
   // Refuses combinations that make no sense (--raw with --system or --think).
@@ -31,8 +34,8 @@ struct GenerationArgs {
   // The engine for one conversation: one slot, the context asked for, the assistant as drafter.
   // rollback: how far the slot can cut back to reuse a re-rendered prefix.
   std::unique_ptr<Engine> make_engine(const LoadedModel& m, int64_t rollback) const;
-  // A request for `prompt` with these flags.
-  EngineRequest request(const Gemma4Config& c, Prompt prompt) const;
+  // A request for `prompt` with these flags (thinking: the answer follows a free thought).
+  EngineRequest request(const LoadedModel& m, Prompt prompt, bool thinking) const;
 };
 
 // Text to stdout as it comes (not with --json).

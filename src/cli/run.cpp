@@ -49,7 +49,7 @@ void run(const RunOptions& o) {
   Prompt prompt = build_prompt(o, m);
   std::unique_ptr<Engine> engine = o.gen.make_engine(m, 256);
   const std::vector<int32_t> prompt_ids = prompt.tokens;
-  EngineResult r = generate(*engine, o.gen.request(m.weights->config, std::move(prompt)),
+  EngineResult r = generate(*engine, o.gen.request(m, std::move(prompt), o.gen.think),
                             o.gen.json ? nullptr : print_token);
   if (o.gen.json)
     std::printf("%s\n", result_json(prompt_ids, r).c_str());

@@ -589,9 +589,10 @@ void Engine::consume(Slot& s) {
       if (!s.batch.all_logits && i + 1 < s.batch.tokens.size()) continue;  // prefill rows
       const int64_t row = s.batch.all_logits ? static_cast<int64_t>(i) : 0;
       s.out.push_back(s.emit->take(&s.logits[row * vocab]));
-      if (s.emit->stop() != StopReason::kNone) break;
-      if (!s.decoding || i >= s.drafts.size() || s.out.back().step.id != s.drafts[i]) break;
-      ++s.accepted;
+      const bool match =
+          s.decoding && i < s.drafts.size() && s.out.back().step.id == s.drafts[i];
+      if (match) ++s.accepted;  // its row is in the cache, even if it ends the answer
+      if (!match || s.emit->stop() != StopReason::kNone) break;
     }
   } catch (const std::exception& e) {
     s.error = e.what();

@@ -59,6 +59,14 @@ std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const Ge
   r.logprobs = p.logprobs;
   r.top_logprobs = p.top_logprobs;
   r.draft = p.draft;
+  try {
+    r.constraint = make_constraint(p.output, b.model.tokenizer);
+  } catch (const Error& e) {
+    const bool tools = p.output.kind == OutputSpec::Kind::kToolCalls;
+    const bool gbnf = p.output.kind == OutputSpec::Kind::kGbnf;
+    throw ApiError(400, e.what(), tools ? "tools" : gbnf ? "grammar" : "response_format",
+                   "invalid_request_error");
+  }
   const int64_t n_ctx = b.engine->options().n_ctx;
   if (static_cast<int64_t>(prompt.tokens.size()) >= n_ctx)
     throw ApiError(400,

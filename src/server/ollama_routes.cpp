@@ -124,6 +124,7 @@ void api_chat(Server::State& s, const httplib::Request& req, httplib::Response& 
   const bool stream = stream_flag(body);
   ChatInput in = parse_ollama_messages(body);
   GenParams p = parse_ollama_options(body, *b, s.opt);
+  p.output = parse_ollama_output(body, in.options.tools, in.options.enable_thinking);
   if (in.messages.empty()) {  // Ollama: an empty chat loads the model and returns at once
     json j = {{"model", b->name},
               {"created_at", now_iso()},
@@ -194,6 +195,7 @@ void api_generate(Server::State& s, const httplib::Request& req, httplib::Respon
     co.enable_thinking = ollama_thinking(body);
     text = render_chat(msgs, co);
   }
+  p.output = parse_ollama_output(body, json(), !raw && ollama_thinking(body));
   Prompt prompt = build_prompt(*b, text, media, p.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, false, stream);
 }

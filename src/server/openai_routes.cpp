@@ -109,6 +109,7 @@ void chat_completions(Server::State& s, const httplib::Request& req, httplib::Re
   json body = parse_body(req);
   ChatInput in = parse_openai_messages(body, s.opt);
   GenParams p = parse_openai_params(body, *b, s.opt);
+  p.output = parse_openai_output(body, in.options.tools, in.options.enable_thinking);
   StreamOptions so = stream_options(body);
   std::string text;
   try {
@@ -255,6 +256,7 @@ void completions(Server::State& s, const httplib::Request& req, httplib::Respons
   } else {
     bad_request("prompt must be a string or an array of token ids", "prompt");
   }
+  p.output = parse_openai_output(body, json(), false);
   auto handle = submit(*b, prompt, p, s.opt);
   const std::string id = random_id("cmpl-");
   const int64_t created = std::time(nullptr);

@@ -12,6 +12,7 @@
 
 #include "base/thread_pool.h"
 #include "runtime/engine.h"
+#include "runtime/output_constraint.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
 #include "server/server.h"
@@ -49,6 +50,7 @@ struct GenParams {
   int top_logprobs = 0;
   int draft = -1;      // speculative decoding: -1 the server's --draft-n, 0 off, n at most n
   MediaOptions media;  // the server's, with the request's image_tokens / video_audio
+  OutputSpec output;   // structured output (free text by default)
 };
 
 struct Server::State {
@@ -87,6 +89,10 @@ bool openai_thinking(const json& body);
 // draft_n (or llama.cpp's speculative.n_max), image_tokens, video_audio, audio_block_seconds,
 // repeat_last_n. `obj` is the body (OpenAI) or its options (Ollama); prefix names it in errors.
 void parse_run_fields(const json& obj, const std::string& prefix, GenParams& p);
+// Structured output (output_parse.cpp): tools is the request's tools array (null if none or
+// tool_choice is "none"); thinking lets a free thought come first.
+OutputSpec parse_openai_output(const json& body, const json& tools, bool thinking);
+OutputSpec parse_ollama_output(const json& body, const json& tools, bool thinking);
 bool ollama_thinking(const json& body);
 
 // ---- generation (generation.cpp)

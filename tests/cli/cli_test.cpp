@@ -287,4 +287,35 @@ TEST(Cli, AssistantDraftsInRunAndChat) {
   std::remove(in.c_str());
 }
 
+// Structured output from the command line: --json-schema and --grammar-file in run and chat.
+TEST(Cli, JsonSchemaAndGrammarConstrainRunAndChat) {
+  const std::string m = tiny_gguf();
+  Result r = run("run -m " + m + " -p 'A number' -n 80 --temp 1 --seed 4 -t 1 --json-schema "
+                 "'{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
+                 "\"required\":[\"n\"],\"additionalProperties\":false}'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_TRUE(j["n"].is_number_integer()) << r.out;
+  EXPECT_EQ(j.size(), 1u);
+
+  const std::string g = testing::TempDir() + "yesno.gbnf";
+  { std::ofstream(g) << "root ::= (\"yes\" | \"no\") \".\"\n"; }
+  const std::string in = testing::TempDir() + "chat_grammar_in.txt";
+  { std::ofstream(in) << "Well?\nAgain?\n/exit\n"; }
+  Result c = run("chat -m " + m + " --grammar-file " + g + " -n 10 -t 1 < " + in);
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.out.find("> ") , 0u);
+  size_t answers = 0;
+  for (const char* a : {"> yes.\n", "> no.\n"})
+    for (size_t p = c.out.find(a); p != std::string::npos; p = c.out.find(a, p + 1)) ++answers;
+  EXPECT_EQ(answers, 2u) << c.out;
+
+  Result bad = run("run -m " + m + " -p x -n 2 -t 1 --json-schema '{\"not\":{}}'");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("not"), std::string::npos) << bad.err;
+  std::remove(g.c_str());
+  std::remove(in.c_str());
+}
+
 }  // namespace

@@ -17,6 +17,7 @@
 #include "runtime/drafter.h"
 #include "runtime/engine.h"
 #include "runtime/model_loader.h"
+#include "runtime/output_constraint.h"
 #include "runtime/token_emitter.h"
 
 namespace ug {
@@ -378,6 +379,38 @@ TEST(Speculative, RequestCanTurnDraftingOff) {
   const Outcome spec = run(rq, {oracle(), 4});
   EXPECT_EQ(spec.r.drafted, 0);
   expect_same(run(greedy(test_prompt(20), 20), {}), spec);
+}
+
+// Drafts are checked against the output constraint (one the grammar refuses is never verified),
+// and the constrained answer is the same with and without drafting.
+TEST(Speculative, ConstrainedOutputIsTheSameWithDrafts) {
+  OutputSpec spec;
+  spec.kind = OutputSpec::Kind::kJsonSchema;
+  spec.schema = nlohmann::ordered_json::parse(
+      R"({"type":"object","properties":{"n":{"type":"integer","minimum":0,"maximum":99},
+          "ok":{"type":"boolean"}},"required":["n","ok"],"additionalProperties":false})");
+  auto constrained = [&] {
+    EngineRequest rq = greedy(test_prompt(20), 60);
+    rq.stop_ids = fx().model.weights->config.stop_ids;
+    rq.constraint = make_constraint(spec, fx().model.tokenizer);
+    return rq;
+  };
+  const Outcome plain = run(constrained(), {});
+  const Outcome spec_a = run(constrained(), {assistant_drafter(fx().assistant), 3});
+  // Drafts from the constrained answer itself pass the grammar and are all accepted.
+  std::vector<int32_t> script = test_prompt(20).tokens;
+  script.insert(script.end(), plain.r.generated.begin(), plain.r.generated.end());
+  const Outcome spec_s =
+      run(constrained(), {[script](Decoder&) { return std::make_unique<ScriptDrafter>(script); }, 3});
+  expect_same(plain, spec_a);
+  expect_same(plain, spec_s);
+  EXPECT_GT(spec_s.r.drafted, 10);
+  EXPECT_EQ(spec_s.r.accepted, spec_s.r.drafted);
+  ASSERT_EQ(plain.r.stop_reason, StopReason::kEndToken) << plain.r.text;
+  const nlohmann::json j = nlohmann::json::parse(plain.r.text, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << plain.r.text;
+  EXPECT_TRUE(j["n"].is_number_integer());
+  EXPECT_TRUE(j["ok"].is_boolean());
 }
 
 // The verification rule on a small vocabulary (top_k = 4 leaves four candidates): each row is
