@@ -108,6 +108,7 @@ Engine::~Engine() {
     stop_ = true;
   }
   cv_.notify_all();
+  shut_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (auto& s : slots_)
     if (s->job) finish_slot(*s, "cancelled");
@@ -141,7 +142,7 @@ std::shared_ptr<RequestHandle> Engine::submit(EngineRequest req) {
   auto handle = job->handle;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return nullptr;
+    if (stop_ || shutdown_) return nullptr;
     int free = 0;
     for (auto& s : slots_) free += s->job ? 0 : 1;
     // Slots are only read here under mu_; the engine thread changes `job` under mu_ as well.
@@ -150,6 +151,16 @@ std::shared_ptr<RequestHandle> Engine::submit(EngineRequest req) {
   }
   cv_.notify_all();
   return handle;
+}
+
+void Engine::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+  std::unique_lock<std::mutex> lock(mu_);
+  shut_cv_.wait(lock, [&] { return shut_down_ || stop_; });
 }
 
 EngineStats Engine::stats() const {
@@ -171,16 +182,22 @@ EngineStats Engine::stats() const {
 
 void Engine::run() {
   for (;;) {
+    bool ending = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
-        if (stop_ || !queue_.empty()) return true;
+        if (stop_ || (shutdown_ && !shut_down_) || !queue_.empty()) return true;
         for (auto& s : slots_)
           if (s->job) return true;
         return false;
       });
       if (stop_) return;
-      admit(lock);
+      ending = shutdown_ && !shut_down_;
+      if (!ending) admit(lock);
+    }
+    if (ending) {
+      end_all("shutdown");
+      continue;
     }
     for (auto& s : slots_)
       if (s->job && s->job->handle->cancelled()) finish_slot(*s, "cancelled");
@@ -399,6 +416,27 @@ void Engine::deliver(Slot& s) {
     s.last_token = id;
     s.decoding = true;
   }
+}
+
+void Engine::end_all(const std::string& reason) {
+  for (auto& s : slots_) finish_slot(*s, reason);
+  std::deque<std::unique_ptr<Job>> queued;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued.swap(queue_);
+  }
+  for (auto& j : queued) {
+    EngineResult r;
+    r.stop_reason = reason;
+    r.prompt_tokens = static_cast<int64_t>(j->req.prompt.tokens.size());
+    r.queue_seconds = seconds_between(j->queued_at, Clock::now());
+    j->handle->finish(std::move(r));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shut_down_ = true;
+  }
+  shut_cv_.notify_all();
 }
 
 void Engine::finish_slot(Slot& s, const std::string& reason, const std::string& error) {

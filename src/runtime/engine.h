@@ -57,8 +57,8 @@ struct EngineResult {
   std::vector<int32_t> generated;  // includes a stop token
   std::string text;
   std::vector<StepInfo> steps;
-  std::string stop_reason;                       // "stop", "length", "cancelled", "error"
-  std::string error;                             // stop_reason "error": what failed
+  std::string stop_reason;  // "stop", "length", "cancelled", "shutdown", "error"
+  std::string error;        // stop_reason "error": what failed
   int64_t prompt_tokens = 0, cached_tokens = 0;  // cached: taken from the slot's prefix cache
   double queue_seconds = 0, prompt_seconds = 0, generation_seconds = 0;
 };
@@ -109,6 +109,11 @@ class Engine {
   // never run (empty prompt, prompt not shorter than the context).
   std::shared_ptr<RequestHandle> submit(EngineRequest request);
 
+  // Ends every running and waiting request with stop reason "shutdown" (their clients get a
+  // final event) and refuses new ones (submit returns null). Returns once they have ended,
+  // which can take the rest of a forward pass that is running.
+  void shutdown();
+
   // Called with each request's time to first token (seconds), from the engine thread.
   void on_first_token(std::function<void(double)> fn) { on_first_token_ = std::move(fn); }
 
@@ -124,6 +129,7 @@ class Engine {
   void admit(std::unique_lock<std::mutex>& lock);
   bool step();
   void finish_slot(Slot& s, const std::string& reason, const std::string& error = {});
+  void end_all(const std::string& reason);  // every slot and queued request (engine thread)
   // Draws the slot's next token from its logits (no shared state: runs in parallel per slot).
   void draw(Slot& s);
   // Hands the drawn token to the request: text, stop checks, limits (engine thread only).
@@ -138,6 +144,9 @@ class Engine {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stop_ = false;
+  bool shutdown_ = false;   // requests end, new ones are refused
+  bool shut_down_ = false;  // the engine thread has ended them all
+  std::condition_variable shut_cv_;
   std::function<void(double)> on_first_token_;
   uint64_t use_clock_ = 0;  // engine thread: orders slots by last use
 

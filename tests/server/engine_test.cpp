@@ -181,5 +181,22 @@ TEST(Engine, StopStringsAndLimits) {
   EXPECT_THROW(e.submit(request(std::vector<int32_t>(512, 5), 4, 1)), Error);
 }
 
+TEST(Engine, ShutdownEndsRunningAndWaitingRequestsAndRefusesNewOnes) {
+  const LoadedModel& m = tiny_model();
+  Engine e(m.weights, m.tokenizer, engine_options(1));
+  auto running = e.submit(request(prompt_tokens("long"), 450, 1));
+  auto waiting = e.submit(request(prompt_tokens("waits"), 450, 2));
+  ASSERT_TRUE(running && waiting);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto t0 = Clock::now();
+  e.shutdown();
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 10.0);
+  EngineResult r = run_to_end(*running);
+  EXPECT_EQ(r.stop_reason, "shutdown");
+  EXPECT_LT(r.generated.size(), 450u);
+  EXPECT_EQ(run_to_end(*waiting).stop_reason, "shutdown");
+  EXPECT_FALSE(e.submit(request(prompt_tokens("late"), 4, 3)));
+}
+
 }  // namespace
 }  // namespace ug::test
