@@ -49,18 +49,16 @@ asio::awaitable<void> talk(Stream& s, Call& call) {
   if (!req.body().empty() || call.method == "POST" || call.method == "PUT") req.prepare_payload();
   tcp.expires_after(call.options.write_timeout);
   auto [wec, wn] = co_await bhttp::async_write(s, req, kAwait);
-  if (wec) {
-    call.error = "sending the request: " + wec.message();
-    co_return;
-  }
+  // A server may answer before it read the whole request (413) and close: read that answer.
   beast::flat_buffer buf;
   bhttp::response_parser<bhttp::string_body> p;
   p.header_limit(64 * 1024);
   p.body_limit(call.options.max_body_bytes);
-  tcp.expires_after(call.options.read_timeout);
+  tcp.expires_after(wec ? std::chrono::milliseconds(2000) : call.options.read_timeout);
   auto [hec, hn] = co_await bhttp::async_read_header(s, buf, p, kAwait);
   if (hec) {
-    call.error = "reading the answer: " + hec.message();
+    call.error =
+        wec ? "sending the request: " + wec.message() : "reading the answer: " + hec.message();
     call.too_big = hec == bhttp::error::body_limit;
     co_return;
   }

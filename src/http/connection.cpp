@@ -14,7 +14,7 @@ namespace ug::http {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
-constexpr size_t kLingerMaxBytes = 4u << 20;
+constexpr size_t kLingerMaxBytes = 64u << 20;  // enough for a body just over a usual limit
 
 // Headers the connection writes itself; a handler's values are ignored.
 bool managed_header(std::string_view name) {

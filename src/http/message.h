@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,9 @@ bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
+
+  Headers() = default;
+  Headers(std::initializer_list<Field> fields) : fields_(fields) {}
 
   void add(std::string name, std::string value);
   void set(std::string_view name, std::string value);  // replaces every field of that name
@@ -86,6 +90,7 @@ class Response {
   bool close = false;  // close the connection after this response
 
   void set_content(std::string content, std::string_view content_type);
+  void set_header(std::string_view name, std::string value) { headers.set(name, std::move(value)); }
   // Switches to a streamed (chunked) body: the status and the headers set so far go out at once;
   // the body is what the writer gets. Headers cannot change afterwards. Only valid inside a
   // handler the server called (not on a Response made elsewhere).
