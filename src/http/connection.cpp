@@ -173,10 +173,11 @@ asio::awaitable<bool> Connection::handle_one(Clock::time_point ready) {
     res.status = check.status;
     res.headers = check.headers;
     res.close = check.close;
-    const bool ok = co_await write_response(req, res, keep_alive && !check.close);
+    const bool keep = keep_alive && !check.close;
+    const bool ok = co_await write_response(req, res, keep);
     complete(req, res.status);
     if (check.close) co_await linger();
-    co_return ok&& keep_alive && !check.close;
+    co_return ok ? keep : false;
   }
   if (check.status != 0)
     co_return co_await refuse(req, check.status, check.message, check.close || !keep_alive,

@@ -19,9 +19,9 @@ import common  # noqa: E402
 ROUTES = {'openai': '/v1/chat/completions', 'ollama': '/api/chat'}
 
 
-def one_stream(port, rng, hang_up_prob, counts, lock):
+def one_stream(port, rng, hang_up_prob, longest, counts, lock):
     kind = rng.choice(['openai', 'ollama'])
-    max_tokens = rng.randint(8, 200)
+    max_tokens = rng.randint(4, longest)
     text = 'Tell me about request %d' % rng.randint(0, 10**6)
     if kind == 'openai':
         body = {'messages': [{'role': 'user', 'content': text}], 'max_tokens': max_tokens,
@@ -76,6 +76,7 @@ def main():
     p.add_argument('--warmup', type=float, default=0.2, help='share of the run before RSS counts')
     p.add_argument('--sample', type=float, default=10.0, help='seconds between RSS samples')
     p.add_argument('--parallel', type=int, default=4)
+    p.add_argument('--max-tokens', type=int, default=64, help='longest answer asked (4..N)')
     p.add_argument('--seed', type=int, default=1)
     args = p.parse_args()
     srv = common.Server(args.binary, args.build_dir, ['--queue', '64'], parallel=args.parallel,
@@ -86,7 +87,7 @@ def main():
     def client(i):
         rng = random.Random(args.seed * 1000 + i)
         while not stop.is_set():
-            one_stream(srv.port, rng, args.hang_up, counts, lock)
+            one_stream(srv.port, rng, args.hang_up, args.max_tokens, counts, lock)
 
     samples = []
     try:
