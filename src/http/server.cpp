@@ -7,8 +7,6 @@
 
 namespace ug::http {
 
-namespace {
-
 const char* error_type(int status) {
   switch (status) {
     case 401:
@@ -23,6 +21,8 @@ const char* error_type(int status) {
       return status >= 500 ? "server_error" : "invalid_request_error";
   }
 }
+
+namespace {
 
 void default_error(const Request&, int status, const std::string& message, Response& res) {
   nlohmann::json j = {{"error", {{"message", message}, {"type", error_type(status)}}}};

@@ -25,6 +25,10 @@
 
 namespace ug::http {
 
+// The OpenAI-style error "type" for an HTTP status ("invalid_request_error", "not_found_error",
+// "unavailable_error", ...), used by the default ErrorRenderer.
+const char* error_type(int status);
+
 // Fills `res` for an error the layer (or a handler's exception) produced; `req` has what was
 // parsed (path may be empty). The default writes {"error": {"message", "type", "code"}}.
 using ErrorRenderer =

@@ -53,23 +53,10 @@ bool same_key(const std::string& a, const std::string& b) {
   return diff == 0 && !b.empty();
 }
 
-const char* error_type(int status) {
-  switch (status) {
-    case 403:
-      return "permission_error";
-    case 404:
-      return "not_found_error";
-    case 503:
-      return "unavailable_error";
-    default:
-      return status >= 500 ? "server_error" : "invalid_request_error";
-  }
-}
-
 // Errors the HTTP layer produces (bad framing, limits, policy, busy) in the API's shape.
 void render_error(const http::Request&, int status, const std::string& message,
                   http::Response& res) {
-  send_json(res, error_json(ApiError(status, message, {}, error_type(status))), status);
+  send_json(res, error_json(ApiError(status, message, {}, http::error_type(status))), status);
 }
 
 http::Millis millis(double seconds) { return http::Millis(static_cast<int64_t>(seconds * 1000)); }
