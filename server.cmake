@@ -1,9 +1,7 @@
 # The HTTP server: included from the top-level CMakeLists.txt after the unigemma executable is
 # defined (src/cli/serve.cpp needs ug_server). Defines ug_server (src/server/*.cpp + the embedded
-# web/ page) and, with UG_BUILD_TESTS, test_server (gtest, in-process over loopback) and the node
-# tests (OpenAI client, headless Chromium).
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(UG_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# web/ page, on the HTTP layer ug_http) and, with UG_BUILD_TESTS, test_server (gtest, in-process
+# over loopback) and the node tests (OpenAI client, headless Chromium).
 
 # web/* becomes a generated .cpp holding each file's bytes; editing a file re-runs configure.
 file(GLOB _ug_web_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/*)
@@ -47,7 +45,7 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/web_assets.cpp CONTENT "${_u
 file(GLOB _ug_server_srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/server/*.cpp)
 add_library(ug_server STATIC ${_ug_server_srcs} ${CMAKE_BINARY_DIR}/generated/web_assets.cpp)
 target_include_directories(ug_server PUBLIC ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(ug_server PUBLIC ug_runtime PkgConfig::UG_HTTPLIB Threads::Threads)
+target_link_libraries(ug_server PUBLIC ug_runtime ug_http Threads::Threads)
 if(TARGET unigemma)
   target_link_libraries(unigemma PRIVATE ug_server)
 endif()
@@ -77,5 +75,19 @@ if(UG_BUILD_TESTS)
         set_tests_properties(server_node_${_t} PROPERTIES TIMEOUT 300 LABELS node)
       endif()
     endforeach()
+  endif()
+  # Short runs of the load scripts (tests/server/load/): functional checks, not speed goals.
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_FOUND)
+    add_test(NAME server_load_slowloris
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/server/load/slowloris.py
+                     --binary $<TARGET_FILE:unigemma> --build-dir ${CMAKE_BINARY_DIR}
+                     --connections 100 --interval 2 --duration 8 --check)
+    add_test(NAME server_load_sigterm
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/server/load/sigterm.py
+                     --binary $<TARGET_FILE:unigemma> --build-dir ${CMAKE_BINARY_DIR}
+                     --streams 4 --max-tokens 2000 --after 1)
+    set_tests_properties(server_load_slowloris server_load_sigterm
+                         PROPERTIES TIMEOUT 300 LABELS load RESOURCE_LOCK server_load_model)
   endif()
 endif()

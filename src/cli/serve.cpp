@@ -1,10 +1,16 @@
 // `unigemma serve -m MODEL`: the HTTP server (OpenAI and Ollama APIs, web chat page).
+#include <pthread.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <thread>
 
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "http/policy.h"
 #include "server/server.h"
 
 namespace ug::cli {
@@ -18,35 +24,57 @@ struct ServeOptions {
   size_t max_body_mb = 20;
 };
 
-server::Server* g_server = nullptr;
-
-void on_signal(int) {
-  if (g_server) g_server->stop();  // the listen loop ends; serve() returns and the engine stops
-}
-
 void serve(ServeOptions& o) {
   o.server.max_body_bytes = o.max_body_mb << 20;
   o.engine.n_ctx = o.model.ctx_size;
   o.engine.threads = o.model.threads;
+  // Every stream holds a request handler: one for each slot and queued request, and some more.
+  if (o.server.http_threads <= 0)
+    o.server.http_threads = o.engine.parallel + o.engine.max_queue + 8;
+  // SIGINT/SIGTERM go to a thread of ours (sigwait), not to a handler: stopping takes locks. The
+  // mask is set before any thread starts, so every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   server::Server srv(o.server);
   const int port = srv.start();
   std::fprintf(stderr,
                "listening on http://%s:%d (/health answers 503 until the model is loaded)\n",
                o.server.host.c_str(), port);
-  if (o.server.host != "127.0.0.1" && o.server.host != "localhost" && o.server.host != "::1" &&
-      o.server.api_key.empty())
+  if (!http::is_loopback_host(o.server.host) && o.server.api_key.empty())
     std::fprintf(stderr, "warning: listening on %s without --api-key\n", o.server.host.c_str());
-  g_server = &srv;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  std::atomic<bool> loaded{false};
+  // Declared after srv: it ends (and is joined) first, also when loading the model throws.
+  std::jthread stopper([&](std::stop_token st) {
+    const timespec tick{0, 200'000'000};
+    int sig = 0;
+    while (sig <= 0 && !st.stop_requested()) sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig <= 0) return;
+    std::fprintf(stderr, "stopping: running requests get up to %g s to end\n",
+                 o.server.shutdown_timeout);
+    // A forward pass cannot be interrupted, so the deadline is enforced here: at the timeout,
+    // or at a second signal, the process ends whatever still runs.
+    std::thread([signals, timeout = o.server.shutdown_timeout] {
+      const timespec t{static_cast<time_t>(timeout),
+                       static_cast<long>((timeout - static_cast<time_t>(timeout)) * 1e9)};
+      const bool again = sigtimedwait(&signals, nullptr, &t) > 0;
+      std::fprintf(stderr, "%s: exiting now\n", again ? "second signal" : "shutdown timeout");
+      std::_Exit(0);
+    }).detach();
+    srv.stop();
+    if (!loaded) std::_Exit(0);  // stopped while the model was loading: nothing else to end
+  });
   LoadedModel m = o.model.load();
   srv.set_model(std::move(m), o.engine, o.model.model);
+  loaded = true;
   std::fprintf(stderr, "ready: %d slot(s) of %lld tokens; open http://%s:%d/ for the chat page\n",
                o.engine.parallel, static_cast<long long>(o.engine.n_ctx), o.server.host.c_str(),
                port);
   srv.wait();
-  g_server = nullptr;
-  std::fprintf(stderr, "stopping\n");
+  std::fprintf(stderr, "stopped\n");
 }
 
 }  // namespace
@@ -87,6 +115,27 @@ void register_serve(CLI::App& app) {
                   "longer audio is refused")
       ->capture_default_str();
   cmd->add_option("--alias", o.server.model_name, "model name shown by /v1/models and /api/tags");
+  cmd->add_option("--allowed-host", o.server.allowed_hosts,
+                  "Host header name to answer besides localhost/127.0.0.1/[::1] (repeatable; "
+                  "'*': any, e.g. behind a proxy)");
+  cmd->add_option("--cors-origin", o.server.cors_origins,
+                  "browser origin allowed to call the API from its pages, e.g. "
+                  "https://app.example (repeatable; '*': any)");
+  cmd->add_option("--max-connections", o.server.max_connections,
+                  "open connections served at once; more get 503 (/health still answers)")
+      ->capture_default_str();
+  cmd->add_option("--shutdown-timeout", o.server.shutdown_timeout,
+                  "seconds running requests get to end after SIGTERM/SIGINT")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", o.server.header_timeout,
+                  "seconds a client has to send a request's header (and for its body to start)")
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-timeout", o.server.keep_alive_timeout,
+                  "seconds an idle connection stays open")
+      ->capture_default_str();
+  cmd->add_option("--write-timeout", o.server.write_timeout,
+                  "seconds a client may stop reading an answer before it is dropped")
+      ->capture_default_str();
   cmd->callback([] { serve(o); });
 }
 

@@ -14,7 +14,7 @@ std::shared_ptr<Backend> Server::State::need_backend() const {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-void send_json(httplib::Response& res, const json& j, int status) {
+void send_json(http::Response& res, const json& j, int status) {
   res.status = status;
   res.set_content(dump(j), "application/json");
 }
@@ -87,34 +87,28 @@ std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const Ge
   return h;
 }
 
-void stream_response(httplib::Response& res, const std::string& content_type,
+void stream_response(http::Response& res, const std::string& content_type,
                      std::shared_ptr<RequestHandle> handle, StreamRender render) {
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider(
-      content_type,
-      [handle, render](size_t, httplib::DataSink& sink) {
-        for (;;) {
-          bool done = false;
-          auto tokens = handle->wait(std::chrono::milliseconds(50), done);
-          // A client that went away (even during a long prefill) frees its slot at once.
-          if (!sink.is_writable()) {
-            handle->cancel();
-            return false;
-          }
-          std::string out = render(tokens, done);
-          if (!out.empty() && !sink.write(out.data(), out.size())) {
-            handle->cancel();
-            return false;
-          }
-          if (done) {
-            sink.done();
-            return true;
-          }
-        }
-      },
-      [handle](bool success) {
-        if (!success) handle->cancel();
-      });
+  http::StreamWriter& out = res.stream(content_type);
+  for (;;) {
+    bool done = false;
+    auto tokens = handle->wait(std::chrono::milliseconds(50), done);
+    // A client that went away (even during a long prefill) frees its slot at once.
+    if (!out.is_open()) {
+      handle->cancel();
+      return;
+    }
+    std::string bytes = render(tokens, done);
+    if (!bytes.empty() && !out.write(bytes)) {
+      handle->cancel();
+      return;
+    }
+    if (done) {
+      out.finish();
+      return;
+    }
+  }
 }
 
 }  // namespace ug::server

@@ -5,18 +5,24 @@
 namespace ug::server {
 
 void add_misc_routes(Server::State& s) {
-  s.http.Get("/health", [&s](const httplib::Request&, httplib::Response& res) {
-    if (!s.backend()) {
-      send_json(res, error_json(ApiError(503, "Loading model", {}, "unavailable_error")), 503);
-      return;
-    }
-    send_json(res, {{"status", "ok"}});
-  });
-  s.http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
+  // On the I/O thread: it answers even when every worker is busy or the connections are full.
+  http::RouteOptions io_thread;
+  io_thread.on_io_thread = true;
+  s.get(
+      "/health",
+      [&s](const http::Request&, http::Response& res) {
+        if (!s.backend()) {
+          send_json(res, error_json(ApiError(503, "Loading model", {}, "unavailable_error")), 503);
+          return;
+        }
+        send_json(res, {{"status", "ok"}});
+      },
+      io_thread);
+  s.get("/metrics", [&s](const http::Request&, http::Response& res) {
     auto b = s.backend();
     res.set_content(s.metrics.render(b ? b->engine.get() : nullptr), "text/plain; version=0.0.4");
   });
-  s.http.Post("/tokenize", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.post_json("/tokenize", [&s](const http::Request& req, http::Response& res) {
     auto b = s.need_backend();
     json body = parse_body(req);
     auto it = body.find("content");
@@ -42,7 +48,7 @@ void add_misc_routes(Server::State& s) {
     }
     send_json(res, {{"tokens", tokens}});
   });
-  s.http.Post("/detokenize", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.post_json("/detokenize", [&s](const http::Request& req, http::Response& res) {
     auto b = s.need_backend();
     json body = parse_body(req);
     auto it = body.find("tokens");
@@ -60,15 +66,15 @@ void add_misc_routes(Server::State& s) {
     send_json(res, {{"content", tok.decode(ids)}});
   });
   for (const WebAsset& a : web_assets()) {
-    auto serve = [&a](const httplib::Request&, httplib::Response& res) {
-      res.set_content(reinterpret_cast<const char*>(a.data), a.size, std::string(a.mime).c_str());
+    auto serve = [&a](const http::Request&, http::Response& res) {
+      res.set_content(std::string(reinterpret_cast<const char*>(a.data), a.size), a.mime);
       res.set_header("Cache-Control", "no-cache");
       res.set_header("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: "
                      "blob:; style-src 'self' 'unsafe-inline'");
     };
-    s.http.Get(std::string(a.path), serve);
-    if (a.path == "/index.html") s.http.Get("/", serve);
+    s.get(std::string(a.path), serve);
+    if (a.path == "/index.html") s.get("/", serve);
   }
 }
 

@@ -57,7 +57,7 @@ json ollama_tool_calls(const std::vector<ToolCall>& calls) {
 }
 
 // chat: true for /api/chat (a "message"), false for /api/generate (a "response").
-void respond(Server::State&, httplib::Response& res, std::shared_ptr<RequestHandle> handle,
+void respond(Server::State&, http::Response& res, std::shared_ptr<RequestHandle> handle,
              const std::string& model, bool chat, bool stream) {
   auto shape = [model, chat](const std::string& content, const std::string& thinking,
                              const std::vector<ToolCall>& calls) {
@@ -117,7 +117,7 @@ void check_model_field(const json& body) {
     bad_request("model must be a string", "model");
 }
 
-void api_chat(Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void api_chat(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
   check_model_field(body);
@@ -144,7 +144,7 @@ void api_chat(Server::State& s, const httplib::Request& req, httplib::Response& 
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, true, stream);
 }
 
-void api_generate(Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void api_generate(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
   check_model_field(body);
@@ -212,12 +212,11 @@ json details(const Backend& b) {
 }  // namespace
 
 void add_ollama_routes(Server::State& s) {
-  s.http.Post("/api/chat",
-              [&s](const httplib::Request& req, httplib::Response& res) { api_chat(s, req, res); });
-  s.http.Post("/api/generate", [&s](const httplib::Request& req, httplib::Response& res) {
-    api_generate(s, req, res);
-  });
-  s.http.Get("/api/tags", [&s](const httplib::Request&, httplib::Response& res) {
+  s.post_json("/api/chat",
+              [&s](const http::Request& req, http::Response& res) { api_chat(s, req, res); });
+  s.post_json("/api/generate",
+              [&s](const http::Request& req, http::Response& res) { api_generate(s, req, res); });
+  s.get("/api/tags", [&s](const http::Request&, http::Response& res) {
     auto b = s.need_backend();
     std::tm tm{};
     std::time_t t = b->created;
@@ -231,7 +230,7 @@ void add_ollama_routes(Server::State& s) {
                                              {"digest", ""},
                                              {"details", details(*b)}}})}});
   });
-  s.http.Post("/api/show", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.post_json("/api/show", [&s](const http::Request& req, http::Response& res) {
     auto b = s.need_backend();
     json body = parse_body(req);
     check_model_field(body);
@@ -254,7 +253,7 @@ void add_ollama_routes(Server::State& s) {
                  {"general.parameter_count", c.text_param_count()}}},
                {"capabilities", caps}});
   });
-  s.http.Get("/api/version", [](const httplib::Request&, httplib::Response& res) {
+  s.get("/api/version", [](const http::Request&, http::Response& res) {
     send_json(res, {{"version", "0.12.0"}});
   });
 }

@@ -104,7 +104,7 @@ StreamOptions stream_options(const json& body) {
   return o;
 }
 
-void chat_completions(Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void chat_completions(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
   ChatInput in = parse_openai_messages(body, s.opt);
@@ -225,7 +225,7 @@ json completion_logprobs(const Backend& b, const std::vector<StepInfo>& steps, s
       {"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offs}};
 }
 
-void completions(Server::State& s, const httplib::Request& req, httplib::Response& res) {
+void completions(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
   GenParams p = parse_openai_params(body, *b, s.opt);
@@ -312,19 +312,17 @@ void completions(Server::State& s, const httplib::Request& req, httplib::Respons
 }  // namespace
 
 void add_openai_routes(Server::State& s) {
-  s.http.Post("/v1/chat/completions", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.post_json("/v1/chat/completions", [&s](const http::Request& req, http::Response& res) {
     chat_completions(s, req, res);
   });
-  s.http.Post("/chat/completions", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.post_json("/chat/completions", [&s](const http::Request& req, http::Response& res) {
     chat_completions(s, req, res);
   });
-  s.http.Post("/v1/completions", [&s](const httplib::Request& req, httplib::Response& res) {
-    completions(s, req, res);
-  });
-  s.http.Post("/completions", [&s](const httplib::Request& req, httplib::Response& res) {
-    completions(s, req, res);
-  });
-  auto models = [&s](const httplib::Request&, httplib::Response& res) {
+  s.post_json("/v1/completions",
+              [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
+  s.post_json("/completions",
+              [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
+  auto models = [&s](const http::Request&, http::Response& res) {
     auto b = s.need_backend();
     send_json(res, {{"object", "list"},
                     {"data", json::array({{{"id", b->name},
@@ -332,8 +330,8 @@ void add_openai_routes(Server::State& s) {
                                            {"created", b->created},
                                            {"owned_by", "unigemma"}}})}});
   };
-  s.http.Get("/v1/models", models);
-  s.http.Get("/models", models);
+  s.get("/v1/models", models);
+  s.get("/models", models);
 }
 
 }  // namespace ug::server

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "http/client.h"
 #include "server/base64.h"
 #include "server/server_state.h"
 
@@ -118,7 +119,7 @@ std::string check_role(const json& m, const std::string& param) {
 
 }  // namespace
 
-json parse_body(const httplib::Request& req) {
+json parse_body(const http::Request& req) {
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) bad_request("the request body is not valid JSON");
   if (!j.is_object()) bad_request("the request body must be a JSON object, got " + type_name(j));
@@ -147,8 +148,7 @@ MediaInput media_from_url(const std::string& url, MediaInput::Kind kind, const s
       bad_request(name + ": only base64 data URLs are supported (data:MIME;base64,...)", param);
     return media_from_base64(url.substr(comma + 1), kind, name, param);
   }
-  const bool http = url.rfind("http://", 0) == 0, https = url.rfind("https://", 0) == 0;
-  if (!http && !https)
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     bad_request(name + ": unsupported URL (expected a data: URL" +
                     std::string(opt.allow_remote_media ? " or http(s)" : "") + ")",
                 param);
@@ -157,31 +157,19 @@ MediaInput media_from_url(const std::string& url, MediaInput::Kind kind, const s
                     ": remote media URLs are disabled; send the file as a data: URL or start "
                     "the server with --allow-remote-media",
                 param);
-  const size_t host_end = url.find('/', http ? 7 : 8);
-  const std::string origin = url.substr(0, host_end);
-  const std::string path = host_end == std::string::npos ? "/" : url.substr(host_end);
-  httplib::Client cli(origin);
-  cli.set_connection_timeout(10);
-  cli.set_read_timeout(30);
-  cli.set_follow_location(true);
-  std::string body;
-  bool too_big = false;
-  auto res = cli.Get(path, [&](const char* data, size_t n) {
-    if (static_cast<int64_t>(body.size() + n) > opt.remote_media_max_bytes) {
-      too_big = true;
-      return false;
-    }
-    body.append(data, n);
-    return true;
-  });
-  if (too_big)
+  http::ClientOptions co;
+  co.connect_timeout = std::chrono::seconds(10);
+  co.read_timeout = std::chrono::seconds(30);
+  co.max_body_bytes = static_cast<size_t>(opt.remote_media_max_bytes);
+  http::FetchResult f = http::fetch(url, co);
+  if (f.too_big)
     bad_request(name + ": the file at " + url + " is larger than " +
                     std::to_string(opt.remote_media_max_bytes) + " bytes",
                 param);
-  if (!res)
-    bad_request(name + ": could not fetch " + url + ": " + httplib::to_string(res.error()), param);
-  if (res->status != 200)
-    bad_request(name + ": fetching " + url + " gave HTTP " + std::to_string(res->status), param);
+  if (f.status == 0) bad_request(name + ": could not fetch " + url + ": " + f.error, param);
+  if (f.status != 200)
+    bad_request(name + ": fetching " + url + " gave HTTP " + std::to_string(f.status), param);
+  const std::string& body = f.body;
   MediaInput m;
   m.kind = kind;
   m.bytes.assign(body.begin(), body.end());

@@ -1,11 +1,10 @@
 #include "server/server.h"
 
-#include <sys/socket.h>
-
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "base/error.h"
 #include "server/server_state.h"
@@ -36,10 +35,10 @@ std::string route_label(const std::string& path) {
   return known.count(path) ? path : "other";
 }
 
-bool is_public(const httplib::Request& req) {
+bool is_public(const http::Request& req) {
   if (req.path == "/health") return true;
   // The page's static files hold no data; the page sends the key with its API calls.
-  if (req.method == "GET") {
+  if (req.method == "GET" || req.method == "HEAD") {
     if (req.path == "/") return true;
     for (const WebAsset& a : web_assets())
       if (req.path == a.path) return true;
@@ -54,21 +53,29 @@ bool same_key(const std::string& a, const std::string& b) {
   return diff == 0 && !b.empty();
 }
 
-const char* status_message(int status) {
-  switch (status) {
-    case 400:
-      return "bad request";
-    case 404:
-      return "not found";
-    case 405:
-      return "method not allowed";
-    case 413:
-      return "the request body is larger than the server's limit";
-    case 414:
-      return "the request URI is too long";
-    default:
-      return "request failed";
-  }
+// Errors the HTTP layer produces (bad framing, limits, policy, busy) in the API's shape.
+void render_error(const http::Request&, int status, const std::string& message,
+                  http::Response& res) {
+  send_json(res, error_json(ApiError(status, message, {}, http::error_type(status))), status);
+}
+
+http::Millis millis(double seconds) { return http::Millis(static_cast<int64_t>(seconds * 1000)); }
+
+http::HttpOptions http_options(const ServerOptions& o) {
+  http::HttpOptions h;
+  h.host = o.host;
+  h.port = o.port;
+  h.worker_threads = o.http_threads > 0 ? o.http_threads : 64;
+  h.worker_queue = 64;
+  h.max_connections = o.max_connections;
+  h.max_body_bytes = o.max_body_bytes;
+  h.header_timeout = millis(o.header_timeout);
+  h.body_timeout = millis(o.header_timeout);
+  h.idle_timeout = millis(o.keep_alive_timeout);
+  h.write_timeout = millis(o.write_timeout);
+  h.allowed_hosts = o.allowed_hosts;
+  h.cors_origins = o.cors_origins;
+  return h;
 }
 
 }  // namespace
@@ -76,54 +83,38 @@ const char* status_message(int status) {
 Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.opt = std::move(options);
-  const int threads = s.opt.http_threads > 0 ? s.opt.http_threads : 64;
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.http.set_payload_max_length(s.opt.max_body_bytes);
-  s.http.set_keep_alive_timeout(5);
-  // httplib listens with a backlog of 5, so a burst of connections overflows the accept queue and
-  // clients see dropped or late connections; remember the socket to listen again with a larger one.
-  s.http.set_socket_options([&s](socket_t sock) {
-    httplib::default_socket_options(sock);
-    s.listen_fd = sock;
-  });
-  s.http.set_read_timeout(30);
-  s.http.set_write_timeout(30);
-
-  s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    if (s.opt.api_key.empty() || is_public(req)) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string auth = req.get_header_value("Authorization");
+  s.web = std::make_unique<http::HttpServer>(http_options(s.opt));
+  // Runs on the I/O thread before the body is read: a request without the key costs nothing.
+  s.web->set_pre_route([&s](const http::Request& req, http::Response& res) {
+    if (s.opt.api_key.empty() || is_public(req)) return false;
+    const std::string auth = req.header("Authorization");
     const std::string prefix = "Bearer ";
     if (auth.rfind(prefix, 0) == 0 && same_key(auth.substr(prefix.size()), s.opt.api_key))
-      return httplib::Server::HandlerResponse::Unhandled;
+      return false;
     send_json(
         res,
         error_json(ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", {},
                             "invalid_request_error", "invalid_api_key")),
         401);
     res.set_header("WWW-Authenticate", "Bearer");
-    return httplib::Server::HandlerResponse::Handled;
+    return true;
   });
-  s.http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  s.web->set_exception_handler(
+      [](const http::Request&, std::exception_ptr ep, http::Response& res) {
         try {
           std::rethrow_exception(ep);
         } catch (const ApiError& e) {
           send_json(res, error_json(e), e.status);
+          if (e.status == 503) res.set_header("Retry-After", "1");
         } catch (const std::exception& e) {
           send_json(res, error_json(ApiError(500, e.what(), {}, "server_error")), 500);
         } catch (...) {
           send_json(res, error_json(ApiError(500, "unknown error", {}, "server_error")), 500);
         }
       });
-  s.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    send_json(res,
-              error_json(ApiError(res.status, status_message(res.status), {},
-                                  res.status == 404 ? "not_found_error" : "invalid_request_error")),
-              res.status);
-  });
-  s.http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
-    s.metrics.count_request(route_label(req.path), res.status);
+  s.web->set_error_renderer(render_error);
+  s.web->set_completion_hook([&s](const http::Request& req, int status) {
+    s.metrics.count_request(route_label(req.path), status);
   });
   add_misc_routes(s);
   add_openai_routes(s);
@@ -134,17 +125,7 @@ Server::~Server() { stop(); }
 
 int Server::start() {
   State& s = *state_;
-  if (s.opt.port == 0) {
-    s.port = s.http.bind_to_any_port(s.opt.host);
-    if (s.port <= 0) fail("cannot listen on ", s.opt.host, " (any port)");
-  } else {
-    if (!s.http.bind_to_port(s.opt.host, s.opt.port))
-      fail("cannot listen on ", s.opt.host, ":", s.opt.port,
-           " (is the port in use, or the address not local?)");
-    s.port = s.opt.port;
-  }
-  if (s.listen_fd >= 0) ::listen(s.listen_fd, 1024);  // Linux updates the backlog in place
-  s.thread = std::thread([&s] { s.http.listen_after_bind(); });
+  s.port = s.web->start();
   return s.port;
 }
 
@@ -180,20 +161,31 @@ void Server::set_model(LoadedModel model, EngineOptions eo, const std::string& p
 
 void Server::stop() {
   State& s = *state_;
-  s.http.stop();
-  if (s.thread.joinable()) s.thread.join();
-  std::shared_ptr<Backend> b;
+  std::unique_lock<std::mutex> stop_lock(s.stop_mu);
+  if (s.stopped) return;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        http::Millis(static_cast<int64_t>(s.opt.shutdown_timeout * 1000));
+  s.web->stop_accepting();
+  if (auto b = s.backend()) {
+    // Running generations end with a final event (stop reason "shutdown"). The engine can be in
+    // the middle of a long forward pass, so this must not hold up the deadline: a thread of its
+    // own, which keeps the backend alive until it returns.
+    std::thread([b] { b->engine->shutdown(); }).detach();
+  }
+  s.web->drain(deadline);  // handlers write their last events; their connections close
+  s.web->stop();           // whatever is left is cut off
   {
     std::lock_guard<std::mutex> lock(s.backend_mu);
-    b = std::move(s.backend_);
+    s.backend_.reset();
   }
+  s.stopped = true;
+  s.stopped_cv.notify_all();
 }
 
 void Server::wait() {
   State& s = *state_;
-  while (s.thread.joinable() && !s.http.is_running())  // still starting
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  while (s.http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::unique_lock<std::mutex> lock(s.stop_mu);
+  s.stopped_cv.wait(lock, [&s] { return s.stopped; });
 }
 
 int Server::port() const { return state_->port; }

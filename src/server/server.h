@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/engine.h"
 #include "runtime/model_loader.h"
@@ -21,10 +22,19 @@ struct ServerOptions {
   size_t max_body_bytes = 20u << 20;  // larger bodies get 413
   int max_output_tokens = 4096;       // cap on max_tokens / num_predict
   int default_max_tokens = 1024;      // when a request names no limit
-  int http_threads = 0;               // 0: parallel + queue + 8
+  int http_threads = 0;               // request handlers at once (streams hold one); 0: 64
   int64_t remote_media_max_bytes = 50u << 20;
   MediaOptions media;      // max_pixels, max_audio_seconds, image tokens, ...
   std::string model_name;  // shown by /v1/models; default: the file name
+
+  // The HTTP layer (see src/http/server.h and docs/SERVER.md).
+  std::vector<std::string> allowed_hosts;  // Host names besides loopback (--allowed-host; "*": any)
+  std::vector<std::string> cors_origins;   // browser origins allowed cross-site (--cors-origin)
+  int max_connections = 256;               // more get 503 (/health still answers)
+  double header_timeout = 10;              // seconds for a request's whole header
+  double keep_alive_timeout = 5;           // seconds an idle connection stays open
+  double write_timeout = 30;               // seconds a client may stop reading an answer
+  double shutdown_timeout = 10;            // stop(): seconds running requests get to end
 };
 
 class Server {
@@ -39,8 +49,11 @@ class Server {
   int start();
   // Attaches the model and starts its engine; the routes that need the model work from then on.
   void set_model(LoadedModel model, EngineOptions engine_options, const std::string& path = {});
+  // Stops accepting, ends running generations with a final event (finish_reason "shutdown"),
+  // waits up to shutdown_timeout for their streams to go out, then closes every connection.
+  // Idempotent; from any thread but a request handler.
   void stop();
-  void wait();  // until stop() (or a signal handler calling stop())
+  void wait();  // until stop() has finished
   int port() const;
 
   struct State;

@@ -1,8 +1,7 @@
 // Internal to src/server: what the route handlers share.
 #pragma once
 
-#include <httplib.h>
-
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "http/server.h"
 #include "runtime/engine.h"
 #include "runtime/output_constraint.h"
 #include "server/api_error.h"
@@ -55,10 +55,11 @@ struct GenParams {
 
 struct Server::State {
   ServerOptions opt;
-  httplib::Server http;
-  std::thread thread;
+  std::unique_ptr<http::HttpServer> web;
   int port = 0;
-  int listen_fd = -1;
+  std::mutex stop_mu;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
   Metrics metrics;
   mutable std::mutex backend_mu;
   std::shared_ptr<Backend> backend_;
@@ -69,10 +70,20 @@ struct Server::State {
   }
   // The backend, or 503 while the model is loading.
   std::shared_ptr<Backend> need_backend() const;
+
+  // Routes. API POSTs must send Content-Type: application/json (415 otherwise).
+  void get(const std::string& path, http::Handler handler, http::RouteOptions options = {}) {
+    web->routes().get(path, std::move(handler), options);
+  }
+  void post_json(const std::string& path, http::Handler handler) {
+    http::RouteOptions json;
+    json.json_body = true;
+    web->routes().post(path, std::move(handler), json);
+  }
 };
 
 // ---- request parsing (request_parse.cpp)
-json parse_body(const httplib::Request& req);  // 400 on invalid JSON or a non-object
+json parse_body(const http::Request& req);  // 400 on invalid JSON or a non-object
 // Media referenced by a URL: data: URLs always; http(s) only when allowed (fetched here).
 MediaInput media_from_url(const std::string& url, MediaInput::Kind kind, const std::string& name,
                           const std::string& param, const ServerOptions& opt);
@@ -106,9 +117,9 @@ std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const Ge
 // answers go through here too (render returns nothing until done) so that a client that
 // disconnects while waiting also frees its slot.
 using StreamRender = std::function<std::string(const std::vector<EngineToken>& tokens, bool done)>;
-void stream_response(httplib::Response& res, const std::string& content_type,
+void stream_response(http::Response& res, const std::string& content_type,
                      std::shared_ptr<RequestHandle> handle, StreamRender render);
-void send_json(httplib::Response& res, const json& j, int status = 200);
+void send_json(http::Response& res, const json& j, int status = 200);
 std::string dump(const json& j);  // invalid UTF-8 replaced, never throws
 std::string token_text(const Tokenizer& tok, int32_t id);
 json error_json(const ApiError& e);

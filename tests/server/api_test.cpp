@@ -1,4 +1,4 @@
-// Every route over loopback with httplib's client: shapes, streaming, both API families.
+// Every route over loopback with the HTTP layer's client: shapes, streaming, both API families.
 #include <thread>
 
 #include "server_test_util.h"
@@ -20,14 +20,14 @@ TestServer* Api::server_ = nullptr;
 TEST(ApiHealth, Answers503UntilTheModelIsLoaded) {
   TestServer s({}, TestServer::default_engine(), /*load=*/false);
   auto c = s.client();
-  auto r = c.Get("/health");
+  auto r = c.get("/health");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(parse_json(r->body)["error"]["type"], "unavailable_error");
-  EXPECT_EQ(c.Post("/v1/chat/completions", user_chat("hi", 2).dump(), "application/json")->status,
+  EXPECT_EQ(c.post("/v1/chat/completions", user_chat("hi", 2).dump(), "application/json")->status,
             503);
   s.srv->set_model(tiny_model(), TestServer::default_engine(), tiny_model_prefix() + ".gguf");
-  r = c.Get("/health");
+  r = c.get("/health");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(parse_json(r->body)["status"], "ok");
@@ -66,10 +66,10 @@ TEST_F(Api, StreamedChatEqualsTheNonStreamedAnswer) {
   ASSERT_EQ(status, 200);
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
-  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  auto r = c.post("/v1/chat/completions", body.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
-  EXPECT_NE(r->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+  EXPECT_NE(r->header("Content-Type").find("text/event-stream"), std::string::npos);
   auto events = sse_events(r->body);
   ASSERT_GE(events.size(), 4u);
   EXPECT_EQ(events.back(), "[DONE]");
@@ -137,7 +137,7 @@ TEST_F(Api, CompletionsWithTokenIdsAndLogprobs) {
 
   body["stream"] = true;
   body.erase("logprobs");
-  auto r = c.Post("/v1/completions", body.dump(), "application/json");
+  auto r = c.post("/v1/completions", body.dump(), "application/json");
   ASSERT_TRUE(r);
   auto events = sse_events(r->body);
   ASSERT_GE(events.size(), 2u);
@@ -174,7 +174,7 @@ TEST_F(Api, StopStringCutsTheAnswer) {
 
 TEST_F(Api, ModelsTokenizeDetokenize) {
   auto c = server_->client();
-  auto r = c.Get("/v1/models");
+  auto r = c.get("/v1/models");
   ASSERT_TRUE(r);
   json m = parse_json(r->body);
   EXPECT_EQ(m["object"], "list");
@@ -201,7 +201,7 @@ TEST_F(Api, OllamaChatStreamsNdjsonAndMatchesNonStreamed) {
   json body = {{"model", "tiny"},
                {"messages", json::array({{{"role", "user"}, {"content", "Hi"}}})},
                {"options", {{"temperature", 0.8}, {"seed", 4}, {"num_predict", 10}}}};
-  auto r = c.Post("/api/chat", body.dump(), "application/json");  // streams by default
+  auto r = c.post("/api/chat", body.dump(), "application/json");  // streams by default
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   std::string content;
@@ -237,7 +237,7 @@ TEST_F(Api, OllamaGenerateTagsShowVersion) {
   EXPECT_TRUE(j["response"].is_string());
   EXPECT_TRUE(j["done"].get<bool>());
   EXPECT_LE(j["eval_count"].get<int>(), 3);
-  auto tags = parse_json(c.Get("/api/tags")->body);
+  auto tags = parse_json(c.get("/api/tags")->body);
   EXPECT_EQ(tags["models"][0]["name"], "tiny");
   EXPECT_GT(tags["models"][0]["size"].get<int64_t>(), 0);
   auto [ss, show] = post(c, "/api/show", {{"model", "tiny"}});
@@ -245,7 +245,7 @@ TEST_F(Api, OllamaGenerateTagsShowVersion) {
   EXPECT_EQ(show["model_info"]["gemma4.block_count"], 6);
   EXPECT_NE(std::find(show["capabilities"].begin(), show["capabilities"].end(), "vision"),
             show["capabilities"].end());
-  EXPECT_TRUE(parse_json(c.Get("/api/version")->body)["version"].is_string());
+  EXPECT_TRUE(parse_json(c.get("/api/version")->body)["version"].is_string());
 }
 
 TEST_F(Api, ThinkingGoesToReasoningContent) {
@@ -280,7 +280,7 @@ TEST_F(Api, PrefixCacheIsReportedAsCachedTokens) {
 TEST_F(Api, MetricsCountRequestsAndTokens) {
   auto c = server_->client();
   ASSERT_EQ(post(c, "/v1/chat/completions", user_chat("count me", 2)).first, 200);
-  auto r = c.Get("/metrics");
+  auto r = c.get("/metrics");
   ASSERT_TRUE(r);
   const std::string& m = r->body;
   for (const char* name :
@@ -295,15 +295,15 @@ TEST_F(Api, MetricsCountRequestsAndTokens) {
 
 TEST_F(Api, WebPageIsServed) {
   auto c = server_->client();
-  auto r = c.Get("/");
+  auto r = c.get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(r->header("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(r->body.find("<html"), std::string::npos);
   EXPECT_NE(r->body.find("app.js"), std::string::npos);
-  EXPECT_EQ(c.Get("/app.js")->status, 200);
-  EXPECT_EQ(c.Get("/style.css")->status, 200);
-  EXPECT_EQ(c.Get("/nope")->status, 404);
+  EXPECT_EQ(c.get("/app.js")->status, 200);
+  EXPECT_EQ(c.get("/style.css")->status, 200);
+  EXPECT_EQ(c.get("/nope")->status, 404);
 }
 
 }  // namespace

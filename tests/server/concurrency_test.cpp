@@ -17,7 +17,7 @@ double since(Clock::time_point t) {
 
 int metric(TestServer& s, const std::string& name) {
   auto c = s.client();
-  auto r = c.Get("/metrics");
+  auto r = c.get("/metrics");
   size_t at = r->body.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::stoi(r->body.substr(at + name.size() + 2));
@@ -32,15 +32,10 @@ TEST(Concurrency, ClientDisconnectCancelsAndFreesTheSlot) {
   body["stream"] = true;
   std::atomic<int> chunks{0};
   auto t0 = Clock::now();
-  httplib::Request req;
-  req.method = "POST";
-  req.path = "/v1/chat/completions";
-  req.body = body.dump();
-  req.set_header("Content-Type", "application/json");
-  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
-    return ++chunks < 5;  // hang up after 5 chunks
-  };
-  auto r = c.send(req);
+  auto r = c.send("POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
+                  body.dump(), [&](std::string_view) {
+                    return ++chunks < 5;  // hang up after 5 chunks
+                  });
   EXPECT_FALSE(r);  // we aborted it
   EXPECT_GE(chunks.load(), 5);
   // The only slot is free again at once: a new request is served without waiting for 900
@@ -51,7 +46,7 @@ TEST(Concurrency, ClientDisconnectCancelsAndFreesTheSlot) {
   for (int i = 0; i < 50 && metric(s, "unigemma_active_slots") != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(metric(s, "unigemma_active_slots"), 0);
-  auto m = c2.Get("/metrics")->body;
+  auto m = c2.get("/metrics")->body;
   size_t at = m.find("\nunigemma_generated_tokens_total ");
   ASSERT_NE(at, std::string::npos);
   EXPECT_LT(std::stod(m.substr(at + 33)), 600) << "the cancelled request kept generating";
@@ -69,10 +64,11 @@ TEST(Concurrency, HundredConnectionsGet200Or503AndTheServerKeepsServing) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 100; ++i)
     threads.emplace_back([&, i] {
-      httplib::Client c("127.0.0.1", s.port);
-      c.set_read_timeout(120);
-      c.set_connection_timeout(30);
-      auto r = c.Post("/v1/chat/completions", user_chat("load " + std::to_string(i), 3).dump(),
+      http::ClientOptions co;
+      co.read_timeout = std::chrono::seconds(120);
+      co.connect_timeout = std::chrono::seconds(30);
+      http::Client c("127.0.0.1", s.port, co);
+      auto r = c.post("/v1/chat/completions", user_chat("load " + std::to_string(i), 3).dump(),
                       "application/json");
       if (r && r->status == 200)
         ++ok;
@@ -81,7 +77,7 @@ TEST(Concurrency, HundredConnectionsGet200Or503AndTheServerKeepsServing) {
       else {
         ++other;
         std::printf("[ info ] connection %d: %s\n", i,
-                    r ? std::to_string(r->status).c_str() : httplib::to_string(r.error()).c_str());
+                    r ? std::to_string(r->status).c_str() : c.error().c_str());
       }
     });
   for (auto& t : threads) t.join();
@@ -89,7 +85,7 @@ TEST(Concurrency, HundredConnectionsGet200Or503AndTheServerKeepsServing) {
   EXPECT_EQ(ok + busy, 100);
   EXPECT_GE(ok.load(), 6);  // at least the slots and the queue were served
   auto c = s.client();
-  EXPECT_EQ(c.Get("/health")->status, 200);
+  EXPECT_EQ(c.get("/health")->status, 200);
   EXPECT_EQ(post(c, "/v1/chat/completions", user_chat("after the storm", 2)).first, 200);
 }
 

@@ -99,10 +99,10 @@ TestServer* Errors::server_ = nullptr;
 
 TEST_F(Errors, InvalidJsonAndWrongTypes) {
   auto c = server_->client();
-  auto r = c.Post("/v1/chat/completions", "{\"messages\": [", "application/json");
+  auto r = c.post("/v1/chat/completions", "{\"messages\": [", "application/json");
   ASSERT_TRUE(r);
   expect_error(400, {r->status, parse_json(r->body)});
-  r = c.Post("/v1/chat/completions", "[1,2]", "application/json");
+  r = c.post("/v1/chat/completions", "[1,2]", "application/json");
   expect_error(400, {r->status, parse_json(r->body)});
   json body = user_chat("hi", 2);
   body["temperature"] = "hot";
@@ -197,7 +197,7 @@ TEST_F(Errors, HugeTextFieldAndBodyLimit) {
   expect_error(400, post(c, "/v1/chat/completions", body));
   // 21 MB does not fit the body limit.
   body = user_chat(std::string(21u << 20, 'a'), 2);
-  auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  auto r = c.post("/v1/chat/completions", body.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   // Still serving.
@@ -206,7 +206,7 @@ TEST_F(Errors, HugeTextFieldAndBodyLimit) {
 
 TEST_F(Errors, UnknownRouteIsJson404) {
   auto c = server_->client();
-  auto r = c.Get("/v1/unknown");
+  auto r = c.get("/v1/unknown");
   ASSERT_TRUE(r);
   expect_error(404, {r->status, parse_json(r->body)});
 }
@@ -216,9 +216,9 @@ TEST(Auth, ApiKeyGuardsEveryRouteButHealth) {
   so.api_key = "s3cret";
   TestServer s(so);
   auto c = s.client();
-  EXPECT_EQ(c.Get("/health")->status, 200);
+  EXPECT_EQ(c.get("/health")->status, 200);
   for (const char* path : {"/v1/models", "/metrics", "/api/tags", "/api/version"}) {
-    auto r = c.Get(path);
+    auto r = c.get(path);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << path;
     EXPECT_EQ(parse_json(r->body)["error"]["code"], "invalid_api_key");
@@ -231,7 +231,7 @@ TEST(Auth, ApiKeyGuardsEveryRouteButHealth) {
       post(c, "/v1/chat/completions", user_chat("hi", 1), {{"Authorization", "Bearer s3cret"}})
           .first,
       200);
-  EXPECT_EQ(c.Get("/v1/models", {{"Authorization", "Bearer s3cret"}})->status, 200);
+  EXPECT_EQ(c.get("/v1/models", {{"Authorization", "Bearer s3cret"}})->status, 200);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <filesystem>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "http/client.h"
 #include "model/test_model.h"
 #include "runtime/model_loader.h"
 #include "server/server.h"
@@ -77,12 +77,11 @@ struct TestServer {
     eo.threads = 2;
     return eo;
   }
-  httplib::Client client(int timeout_s = 60) const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(timeout_s);
-    c.set_write_timeout(timeout_s);
-    c.set_connection_timeout(5);
-    return c;
+  http::Client client(int timeout_s = 60) const {
+    http::ClientOptions o;
+    o.read_timeout = o.write_timeout = std::chrono::seconds(timeout_s);
+    o.connect_timeout = std::chrono::seconds(5);
+    return http::Client("127.0.0.1", port, o);
   }
   std::unique_ptr<server::Server> srv;
   int port = 0;
@@ -95,9 +94,9 @@ inline json parse_json(const std::string& s) {
 }
 
 // POSTs JSON; returns status and parsed body (null when empty / not JSON).
-inline std::pair<int, json> post(httplib::Client& c, const std::string& path, const json& body,
-                                 const httplib::Headers& headers = {}) {
-  auto r = c.Post(path.c_str(), headers, body.dump(), "application/json");
+inline std::pair<int, json> post(http::Client& c, const std::string& path, const json& body,
+                                 const http::Headers& headers = {}) {
+  auto r = c.post(path, body.dump(), "application/json", headers);
   if (!r) return {0, nullptr};
   json j = json::parse(r->body, nullptr, false);
   return {r->status, j.is_discarded() ? json(nullptr) : j};

@@ -59,7 +59,7 @@ TEST(ServeAssistant, BatchedRequestsDraftAndAnswerAsWithoutDrafting) {
   EXPECT_EQ(sa, ask("Tell me about the sea", 0));
   EXPECT_EQ(sb, ask("Count to ten", 0));
   auto c = ts.client();
-  const std::string m = c.Get("/metrics")->body;
+  const std::string m = c.get("/metrics")->body;
   EXPECT_GT(metric(m, "unigemma_draft_tokens_total"), 0) << m;
   EXPECT_GT(metric(m, "unigemma_draft_verify_passes_total"), 0) << m;
   EXPECT_GE(metric(m, "unigemma_draft_tokens_accepted_total"), 0) << m;

@@ -157,7 +157,7 @@ TEST_F(ToolCallServer, OpenAiChatReturnsTheToolCall) {
 
 TEST_F(ToolCallServer, OpenAiStreamCarriesToolCallDeltas) {
   auto c = server_->client();
-  auto r = c.Post("/v1/chat/completions", openai_body(true).dump(), "application/json");
+  auto r = c.post("/v1/chat/completions", openai_body(true).dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   auto events = sse_events(r->body);
@@ -214,7 +214,7 @@ TEST_F(ToolCallServer, OllamaChatReturnsTheToolCall) {
 
 TEST_F(ToolCallServer, OllamaChatStreamsTheToolCallAsNdjson) {
   auto c = server_->client();
-  auto r = c.Post("/api/chat", ollama_body(true).dump(), "application/json");
+  auto r = c.post("/api/chat", ollama_body(true).dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   std::string content;
