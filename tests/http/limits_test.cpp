@@ -173,7 +173,9 @@ TEST(HttpLimits, ConnectionCapGives503ButHealthAnswersAndBeyondItCloses) {
   EXPECT_EQ(status_of(r), 503) << r;
   r = f.roundtrip(get_request("/health", f.port));
   EXPECT_EQ(status_of(r), 200) << r;
-  // Fill the overflow band too: the next connection is closed without an answer.
+  // Fill the overflow band too: the next connection is closed without an answer. The two
+  // answered connections must be gone first, or o1/o2 may land beyond the band themselves.
+  ASSERT_TRUE(eventually([&] { return f.srv->stats().connections == 4; }));
   RawConn o1(f.port), o2(f.port);
   o1.send("GET /");
   o2.send("GET /");

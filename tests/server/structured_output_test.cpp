@@ -51,7 +51,7 @@ TEST(StructuredOutput, OpenAIJsonSchemaBatchedAndStreamed) {
     body["response_format"] = {{"type", "json_schema"},
                                {"json_schema", {{"name", "person"}, {"schema", kPerson}}}};
     body["stream"] = stream;
-    auto r = c.Post("/v1/chat/completions", body.dump(), "application/json");
+    auto r = c.post("/v1/chat/completions", body.dump(), "application/json");
     EXPECT_TRUE(r);
     if (!r) return std::string();
     EXPECT_EQ(r->status, 200) << r->body;
