@@ -137,6 +137,7 @@ void api_chat(Server::State& s, const httplib::Request& req, httplib::Response& 
   } catch (const Error& e) {
     bad_request(e.what(), "messages");
   }
+  check_text_fits(*b, text.size(), "messages");
   Prompt prompt = build_prompt(*b, text, in.media, s.opt.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, true, stream);
 }
@@ -192,6 +193,7 @@ void api_generate(Server::State& s, const httplib::Request& req, httplib::Respon
     co.enable_thinking = ollama_thinking(body);
     text = render_chat(msgs, co);
   }
+  check_text_fits(*b, text.size(), "prompt");
   Prompt prompt = build_prompt(*b, text, media, s.opt.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, false, stream);
 }

@@ -97,29 +97,31 @@ Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
       return httplib::Server::HandlerResponse::Unhandled;
     send_json(
         res,
-        error_json(ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", {},
-                            "invalid_request_error", "invalid_api_key")),
+        error_body(ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", {},
+                            "invalid_request_error", "invalid_api_key"),
+                   req.path),
         401);
     res.set_header("WWW-Authenticate", "Bearer");
     return httplib::Server::HandlerResponse::Handled;
   });
-  s.http.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        try {
-          std::rethrow_exception(ep);
-        } catch (const ApiError& e) {
-          send_json(res, error_json(e), e.status);
-        } catch (const std::exception& e) {
-          send_json(res, error_json(ApiError(500, e.what(), {}, "server_error")), 500);
-        } catch (...) {
-          send_json(res, error_json(ApiError(500, "unknown error", {}, "server_error")), 500);
-        }
-      });
-  s.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  s.http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr ep) {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const ApiError& e) {
+      send_json(res, error_body(e, req.path), e.status);
+    } catch (const std::exception& e) {
+      send_json(res, error_body(ApiError(500, e.what(), {}, "server_error"), req.path), 500);
+    } catch (...) {
+      send_json(res, error_body(ApiError(500, "unknown error", {}, "server_error"), req.path), 500);
+    }
+  });
+  s.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     send_json(res,
-              error_json(ApiError(res.status, status_message(res.status), {},
-                                  res.status == 404 ? "not_found_error" : "invalid_request_error")),
+              error_body(ApiError(res.status, status_message(res.status), {},
+                                  res.status == 404 ? "not_found_error" : "invalid_request_error"),
+                         req.path),
               res.status);
   });
   s.http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {

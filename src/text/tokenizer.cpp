@@ -176,6 +176,7 @@ struct Tokenizer::Impl {
   std::vector<int16_t> byte_value;   // id -> byte of a Byte token, or -1
   MergeTable merges;
   AddedTrie added;
+  size_t max_input_bytes = 1;
 };
 
 Tokenizer::Tokenizer(TokenizerData data) : impl_(std::make_unique<Impl>()) {
@@ -192,6 +193,8 @@ Tokenizer::Tokenizer(TokenizerData data) : impl_(std::make_unique<Impl>()) {
     const std::string& p = d.tokens[id];
     m.ids.emplace(p, id);  // keeps the first id of a duplicated piece
     const TokenType t = d.types[id];
+    // A "▁" in a piece may come from a typed "▁" as well as from a space: count its 3 bytes.
+    if (t != TokenType::Byte) m.max_input_bytes = std::max(m.max_input_bytes, p.size());
     if (t == TokenType::Byte) {
       const int b = byte_piece_value(p);
       if (b >= 0) {
@@ -396,6 +399,7 @@ int32_t Tokenizer::eos_id() const { return impl_->data.eos_id; }
 int32_t Tokenizer::pad_id() const { return impl_->data.pad_id; }
 bool Tokenizer::add_bos() const { return impl_->data.add_bos; }
 const TokenizerData& Tokenizer::data() const { return impl_->data; }
+size_t Tokenizer::max_token_input_bytes() const { return impl_->max_input_bytes; }
 
 StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special)
     : tok_(&tokenizer), skip_special_(skip_special) {}
