@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "media/exif_orientation.h"
+#include "media/stb_guard.h"
 
 // stb_image's declarations only; the implementation is compiled in stb_image_impl.cpp.
 #define STBI_NO_STDIO
@@ -59,75 +60,6 @@ void check_dims(const std::string& name, Format f, int64_t w, int64_t h, int64_t
   }
 }
 
-uint32_t le16(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
-uint32_t le32(const uint8_t* p) { return le16(p) | le16(p + 2) << 16; }
-
-// stb reads zeros past the end of a BMP, so a truncated file would decode without an error: the
-// pixel rows the header describes must lie in the file. Layouts stb refuses anyway (RLE,
-// embedded JPEG/PNG, unknown headers) are left to it.
-void check_bmp_extent(const uint8_t* d, size_t n, const std::string& name) {
-  if (n < 30) fail("image '", name, "': BMP header truncated (", n, " bytes)");
-  const uint64_t offset = le32(d + 10);
-  const uint32_t header = le32(d + 14);
-  int64_t w, h;
-  uint32_t bpp, compression = 0;
-  if (header == 12) {
-    w = le16(d + 18), h = le16(d + 20), bpp = le16(d + 24);
-  } else {
-    if (n < 34) fail("image '", name, "': BMP header truncated (", n, " bytes)");
-    w = static_cast<int32_t>(le32(d + 18)), h = static_cast<int32_t>(le32(d + 22));
-    bpp = le16(d + 28), compression = le32(d + 30);
-  }
-  if (compression != 0 && compression != 3) return;  // RLE, JPEG, PNG: stb refuses them
-  h = h < 0 ? -h : h;                                // negative: rows stored top-down
-  if (w <= 0 || h <= 0 || bpp == 0) return;          // stb and check_dims refuse these
-  const uint64_t row = (static_cast<uint64_t>(w) * bpp + 31) / 32 * 4;  // rows pad to 4 bytes
-  if (offset > n || (n - offset) / row < static_cast<uint64_t>(h))
-    fail("image '", name, "': truncated BMP: ", w, "x", h, " pixels of ", bpp, " bits need ",
-         static_cast<unsigned __int128>(row) * static_cast<uint64_t>(h) > UINT64_MAX
-             ? std::string("more")
-             : std::to_string(row * static_cast<uint64_t>(h)),
-         " bytes from offset ", offset, ", the file has ", n > offset ? n - offset : 0);
-}
-
-// stb also decodes a GIF whose first frame's data is cut off (the missing pixels come out
-// black): walk the blocks up to the end of that frame's data sub-blocks, which must be in the file.
-void check_gif_extent(const uint8_t* d, size_t n, const std::string& name) {
-  auto truncated = [&](const char* what) {
-    fail("image '", name, "': truncated GIF: the file ends inside ", what, " (", n, " bytes)");
-  };
-  size_t pos = 13;  // signature + logical screen descriptor
-  if (n < pos) truncated("the header");
-  if (d[10] & 0x80) pos += size_t{3} << ((d[10] & 7) + 1);  // global colour table
-  // Data sub-blocks: a length byte, that many bytes, ..., a zero length.
-  auto skip_sub_blocks = [&](const char* what) {
-    for (;;) {
-      if (pos >= n) truncated(what);
-      const size_t len = d[pos++];
-      if (len == 0) return;
-      pos += len;
-    }
-  };
-  for (;;) {
-    if (pos >= n) truncated("the blocks before the first image");
-    const uint8_t kind = d[pos++];
-    if (kind == 0x21) {  // extension: label, sub-blocks
-      ++pos;
-      skip_sub_blocks("an extension block");
-    } else if (kind == 0x2C) {  // image descriptor, local colour table, LZW code size, data
-      if (n < pos + 9) truncated("the image descriptor");
-      const uint8_t flags = d[pos + 8];
-      pos += 9;
-      if (flags & 0x80) pos += size_t{3} << ((flags & 7) + 1);
-      ++pos;
-      skip_sub_blocks("the image data");
-      return;
-    } else {
-      return;  // the trailer or garbage: stb reports it
-    }
-  }
-}
-
 Image decode_stb(const uint8_t* data, size_t size, const std::string& name, Format f,
                  int64_t max_pixels) {
   if (size > size_t(INT_MAX)) fail("image '", name, "': file of ", size, " bytes is too large");
@@ -141,6 +73,8 @@ Image decode_stb(const uint8_t* data, size_t size, const std::string& name, Form
     };
     check_dims(name, f, be32(16), be32(20), max_pixels);
   }
+  // stb reads the JPEG's Huffman tables while it looks for the size.
+  if (f == Format::kJpeg) check_jpeg_huffman_tables(data, size, name);
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
     fail("image '", name, "': not a readable ", format_name(f), " file (", stbi_failure_reason(),
