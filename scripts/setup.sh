@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-numpy python3-pil python3-jinja2
   chromium ffmpeg sox espeak-ng imagemagick
   g++-aarch64-linux-gnu qemu-user  # the NEON kernels' test: cross-built, run under emulation
+  clang libclang-rt-14-dev         # the libFuzzer targets in fuzz/ (scripts/fuzz.sh)
 )
 # Node.js with npm: Debian's packages unless a node/npm is already installed (some machines ship
 # NodeSource's nodejs, which bundles npm and conflicts with Debian's npm package).
