@@ -54,9 +54,14 @@ const char* format_name(Format f) {
 void check_dims(const std::string& name, Format f, int64_t w, int64_t h, int64_t max_pixels) {
   if (w <= 0 || h <= 0)
     fail("image '", name, "': ", format_name(f), " header gives size ", w, "x", h);
-  if (w * h > max_pixels) {
-    fail("image '", name, "': ", w, "x", h, " = ", w * h, " pixels is over the limit of ",
-         max_pixels, " pixels");
+  // w and h come from 32-bit header fields (PNG's are unsigned): their product can pass
+  // 2^63, so compare by division.
+  if (w > max_pixels / h) {
+    fail("image '", name, "': ", w, "x", h, " = ",
+         static_cast<unsigned __int128>(w) * static_cast<uint64_t>(h) > UINT64_MAX
+             ? std::string("more than 2^64")
+             : std::to_string(static_cast<uint64_t>(w) * static_cast<uint64_t>(h)),
+         " pixels is over the limit of ", max_pixels, " pixels");
   }
 }
 

@@ -44,6 +44,18 @@ TEST(FuzzRegressions, JpegHuffmanTableWithTooManyCodes) {
   EXPECT_NE(e.find("4080 codes"), std::string::npos) << e;
 }
 
+// A PNG header claiming 0xF1F1F1F1 x 0xF1F1F1F1 pixels: the pixel-limit check multiplied the
+// two in int64_t, which overflows (undefined behaviour) before the comparison.
+TEST(FuzzRegressions, PngSizeWhoseProductOverflows) {
+  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  for (int i = 0; i < 8; ++i) png.push_back(0xF1);
+  for (uint8_t v : {8, 2, 0, 0, 0, 0, 0, 0, 0}) png.push_back(v);  // depth, colour, ..., CRC
+  const std::string e = error_of([&] { decode_image(png.data(), png.size(), "wide.png"); });
+  EXPECT_NE(e.find("4059165169x4059165169 = 16476821869222798561 pixels is over the limit"),
+            std::string::npos)
+      << e;
+}
+
 // libsndfile 1.2.0 leaked its Vorbis state (5.8 KB) when an Ogg stream's Vorbis setup header is
 // corrupt; Ogg now goes through FFmpeg, which refuses it cleanly.
 TEST(FuzzRegressions, OggWithCorruptVorbisSetupHeader) {
