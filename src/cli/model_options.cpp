@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "base/error.h"
-#include "model/test_model.h"
+#include "text/chat_format.h"
 #include "tensor/dtype.h"
 
 namespace ug::cli {

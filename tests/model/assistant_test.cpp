@@ -23,7 +23,7 @@
 #include "kernels/isa.h"
 #include "model/decoder.h"
 #include "model/kv_cache.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "model/weights.h"
 
 namespace ug {

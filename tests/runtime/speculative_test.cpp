@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "base/error.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "runtime/model_loader.h"
 
 namespace ug {
