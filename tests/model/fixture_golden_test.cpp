@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/gguf.h"
+#include "golden_util.h"
+#include "isa_guard.h"
 #include "kernels/isa.h"
 #include "model/decoder.h"
 #include "model/weights.h"
@@ -140,6 +142,52 @@ TEST(FixtureGolden, AgreesWithLlamaCppAsFarAsTheFixtureAllows) {
   EXPECT_LT(median, 0.3);
   EXPECT_EQ(first_rank, 0);
   EXPECT_GE(top5, 4);
+}
+
+// The well-conditioned fixture (shared/fixtures/README.md): its q/k norm weights are scaled so
+// that attention is not one-hot, and there an exact implementation and llama.cpp agree to about
+// 0.1 in log-probability with the same greedy ids. Greedy decoding, not teacher forcing: every
+// step's pick must be llama.cpp's, on the default path (f16 cache, this CPU's kernels) and on the
+// exact one (scalar kernels, f32 cache).
+const char kWcModel[] = "gemma4-fixture-f16-s4343-wc.gguf";
+const char kWcGolden[] = "golden-llamacpp-wc.json";
+
+
+void check_wc_text_case(const std::string& name) {
+  const std::string missing = test::missing_fixtures({kWcModel, kWcGolden});
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  const std::string path = test::kFixtures + "/" + kWcModel;
+  GgufFile file(path);
+  Tokenizer tok(vocab_from_gguf(file));
+  const test::GoldenCase g = test::golden_case(kWcGolden, name);
+  Batch prompt;
+  prompt.tokens = tok.encode(g.prompt, true);
+  prompt.tokens.insert(prompt.tokens.begin(), tok.bos_id());
+  ASSERT_EQ(static_cast<int>(prompt.tokens.size()), g.prompt_tokens);
+  auto w = load_gemma4(path);
+  test::IsaGuard guard;
+  for (bool exact : {false, true}) {
+    if (exact) set_active_isa(Isa::Scalar);
+    Decoder dec(w, 2);
+    KvCache cache(w->config, 128, 256, exact);
+    const test::GreedyRun run = test::greedy(dec, cache, prompt, g.generated.size());
+    const test::GoldenDiff d = test::compare(run, g);
+    std::printf("%s, %s path: %d of %zu greedy ids differ; |log-probability - llama.cpp's| "
+                "median %.3f, max %.3f\n", name.c_str(), exact ? "exact" : "default",
+                d.id_mismatches, g.generated.size(), d.median_diff, d.max_diff);
+    EXPECT_EQ(d.id_mismatches, 0) << (exact ? "exact" : "default") << " path, " << d.first_mismatch;
+    EXPECT_LT(d.max_diff, test::kWcTolerance) << (exact ? "exact" : "default") << " path";
+  }
+}
+
+TEST(FixtureGoldenWellConditioned, TextHasLlamaCppsGreedyIdsAndLogProbabilities) {
+  check_wc_text_case("text");
+}
+
+// 62 prompt tokens: longer than the 16-token sliding window, so the ring and the window mask
+// are exercised.
+TEST(FixtureGoldenWellConditioned, LongTextHasLlamaCppsGreedyIdsAndLogProbabilities) {
+  check_wc_text_case("long-text");
 }
 
 }  // namespace

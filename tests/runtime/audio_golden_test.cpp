@@ -14,7 +14,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "isa_guard.h"
 #include "kernels/isa.h"
+#include "model/golden_util.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
@@ -34,15 +36,16 @@ struct AudioCase {
   LoadedModel model;
 };
 
-AudioCase load_case() {
+AudioCase load_case(const std::string& model = kModel, const std::string& mmproj = kMmproj,
+                    const std::string& golden = "golden-llamacpp.json") {
   AudioCase a;
-  std::ifstream f(kShared + "/fixtures/golden-llamacpp.json");
+  std::ifstream f(kShared + "/fixtures/" + golden);
   const nlohmann::json all = nlohmann::json::parse(f);
   for (const auto& c : all["cases"])
     if (c["name"] == "audio") a.golden = c;
   LoadOptions lo;
-  lo.mmproj_path = kMmproj;
-  a.model = load_model(kModel, lo);
+  lo.mmproj_path = mmproj;
+  a.model = load_model(model, lo);
   std::ifstream w(kWav, std::ios::binary);
   MediaInput in;
   in.kind = MediaInput::Audio;
@@ -138,6 +141,39 @@ TEST(AudioGolden, MatchesTheFloat64ReferenceAndLlamaCppAsFarAsTheFixtureAllows) 
   std::sort(d.begin(), d.end());
   std::printf("vs llama.cpp: median |d| %.3f, max %.3f\n", d[d.size() / 2], d.back());
   EXPECT_LT(d[d.size() / 2], 1.5);
+}
+
+// The well-conditioned fixture (shared/fixtures/README.md; the text cases and the tolerance's
+// grounds are in tests/model/fixture_golden_test.cpp): greedy decoding after the audio prompt gives
+// llama.cpp's ids at every step, on the default and the exact path.
+TEST(AudioGoldenWellConditioned, HasLlamaCppsGreedyIdsAndLogProbabilities) {
+  const std::string missing = test::missing_fixtures(
+      {"gemma4-fixture-f16-s4343-wc.gguf", "gemma4-fixture-mmproj-f16-s4343-wc.gguf",
+       "golden-llamacpp-wc.json", "media/hello_16k.wav"});
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  AudioCase a = load_case(kShared + "/fixtures/gemma4-fixture-f16-s4343-wc.gguf",
+                          kShared + "/fixtures/gemma4-fixture-mmproj-f16-s4343-wc.gguf",
+                          "golden-llamacpp-wc.json");
+  const test::GoldenCase g = test::golden_case("golden-llamacpp-wc.json", "audio");
+  ASSERT_EQ(static_cast<int>(a.prompt.tokens.size()), g.prompt_tokens);
+  Batch prompt;
+  prompt.tokens = a.prompt.tokens;
+  prompt.embeddings.assign(prompt.tokens.size(), nullptr);
+  for (size_t i = 0; i < a.prompt.soft.size(); ++i)
+    if (!a.prompt.soft[i].empty()) prompt.embeddings[i] = a.prompt.soft[i].data();
+  test::IsaGuard guard;
+  for (bool exact : {false, true}) {
+    if (exact) set_active_isa(Isa::Scalar);
+    Decoder dec(a.model.weights, 2);
+    KvCache cache(a.model.weights->config, 128, 256, exact);
+    const test::GreedyRun run = test::greedy(dec, cache, prompt, g.generated.size());
+    const test::GoldenDiff d = test::compare(run, g);
+    std::printf("audio, %s path: %d of %zu greedy ids differ; |log-probability - llama.cpp's| "
+                "median %.3f, max %.3f\n", exact ? "exact" : "default", d.id_mismatches,
+                g.generated.size(), d.median_diff, d.max_diff);
+    EXPECT_EQ(d.id_mismatches, 0) << (exact ? "exact" : "default") << " path, " << d.first_mismatch;
+    EXPECT_LT(d.max_diff, test::kWcTolerance) << (exact ? "exact" : "default") << " path";
+  }
 }
 
 }  // namespace
