@@ -11,7 +11,9 @@ namespace ug::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model, mmproj, quantize;
+  std::string model, mmproj, quantize, assistant;
+  std::vector<int> parallel;
+  int draft_n = 4;
   std::vector<int> prompt{512};
   int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
   std::vector<int64_t> depths;
@@ -36,6 +38,9 @@ void run(const BenchArgs& a) {
   o.reps = a.reps;
   o.ubatch = a.ubatch;
   o.bandwidth_bytes = a.bandwidth_mb << 20;
+  o.assistant = a.assistant;
+  o.draft_max = a.draft_n;
+  o.parallel = a.parallel;
   if (!a.quantize.empty()) {
     auto t = dtype_from_name(a.quantize);
     if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
@@ -75,6 +80,15 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
   cmd->add_option("--bandwidth-mb", a.bandwidth_mb, "buffer of the bandwidth measure (0: skip)")
       ->capture_default_str();
+  cmd->add_option("--assistant", a.assistant,
+                  "MTP assistant: decode with and without drafting, acceptance, verification cost");
+  cmd->add_option("--draft-n", a.draft_n, "with --assistant: largest draft length measured")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
+  cmd->add_option("--parallel", a.parallel,
+                  "concurrent requests through the engine, comma-separated (e.g. 4,8): aggregate "
+                  "decode speed and time to first token while they stream")
+      ->delimiter(',');
   cmd->add_flag("--json", a.json, "one JSON document on stdout instead of the table");
   cmd->callback([] { run(a); });
 }

@@ -19,6 +19,7 @@
 #include "model/golden_util.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
+#include "model/decoder.h"
 #include "runtime/multimodal.h"
 
 namespace ug {
