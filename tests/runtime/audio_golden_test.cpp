@@ -14,12 +14,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "isa_guard.h"
 #include "kernels/isa.h"
+#include "model/decoder.h"
 #include "model/golden_util.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
-#include "model/decoder.h"
 #include "runtime/multimodal.h"
 
 namespace ug {
@@ -32,7 +31,7 @@ const std::string kWav = kShared + "/fixtures/media/hello_16k.wav";
 
 struct AudioCase {
   nlohmann::json golden;
-  Prompt prompt;       // expanded, BOS first
+  Prompt prompt;  // expanded, BOS first
   std::vector<int32_t> unexpanded;
   LoadedModel model;
 };
@@ -92,7 +91,8 @@ std::vector<std::vector<float>> teacher_forced(const AudioCase& a, bool f32_cach
 
 TEST(AudioGolden, PromptExpandsLikeLlamaCpp) {
   AudioCase a = load_case();
-  EXPECT_EQ(static_cast<int>(a.prompt.tokens.size()), a.golden["prompt_tokens_evaluated"].get<int>());
+  EXPECT_EQ(static_cast<int>(a.prompt.tokens.size()),
+            a.golden["prompt_tokens_evaluated"].get<int>());
   int soft = static_cast<int>(std::count(a.prompt.tokens.begin(), a.prompt.tokens.end(), 258881));
   EXPECT_EQ(soft, 26);  // 1.03 s of 16 kHz audio = ceil(16454 / 640)
   EXPECT_TRUE(a.prompt.bidirectional.empty());
@@ -144,9 +144,10 @@ TEST(AudioGolden, MatchesTheFloat64ReferenceAndLlamaCppAsFarAsTheFixtureAllows) 
   EXPECT_LT(d[d.size() / 2], 1.5);
 }
 
-// The well-conditioned fixture (shared/fixtures/README.md; the text cases and the tolerance's
-// grounds are in tests/model/fixture_golden_test.cpp): greedy decoding after the audio prompt gives
-// llama.cpp's ids at every step, on the default and the exact path.
+// The well-conditioned fixture (shared/fixtures/README.md; the text cases are in
+// tests/model/fixture_golden_test.cpp, the tolerance's grounds in tests/model/golden_util.h):
+// greedy decoding after the audio prompt gives llama.cpp's ids at every step, on the default and
+// the exact path.
 TEST(AudioGoldenWellConditioned, HasLlamaCppsGreedyIdsAndLogProbabilities) {
   const std::string missing = test::missing_fixtures(
       {"gemma4-fixture-f16-s4343-wc.gguf", "gemma4-fixture-mmproj-f16-s4343-wc.gguf",
@@ -156,25 +157,12 @@ TEST(AudioGoldenWellConditioned, HasLlamaCppsGreedyIdsAndLogProbabilities) {
                           kShared + "/fixtures/gemma4-fixture-mmproj-f16-s4343-wc.gguf",
                           "golden-llamacpp-wc.json");
   const test::GoldenCase g = test::golden_case("golden-llamacpp-wc.json", "audio");
-  ASSERT_EQ(static_cast<int>(a.prompt.tokens.size()), g.prompt_tokens);
   Batch prompt;
   prompt.tokens = a.prompt.tokens;
   prompt.embeddings.assign(prompt.tokens.size(), nullptr);
   for (size_t i = 0; i < a.prompt.soft.size(); ++i)
     if (!a.prompt.soft[i].empty()) prompt.embeddings[i] = a.prompt.soft[i].data();
-  test::IsaGuard guard;
-  for (bool exact : {false, true}) {
-    if (exact) set_active_isa(Isa::Scalar);
-    Decoder dec(a.model.weights, 2);
-    KvCache cache(a.model.weights->config, 128, 256, exact);
-    const test::GreedyRun run = test::greedy(dec, cache, prompt, g.generated.size());
-    const test::GoldenDiff d = test::compare(run, g);
-    std::printf("audio, %s path: %d of %zu greedy ids differ; |log-probability - llama.cpp's| "
-                "median %.3f, max %.3f\n", exact ? "exact" : "default", d.id_mismatches,
-                g.generated.size(), d.median_diff, d.max_diff);
-    EXPECT_EQ(d.id_mismatches, 0) << (exact ? "exact" : "default") << " path, " << d.first_mismatch;
-    EXPECT_LT(d.max_diff, test::kWcTolerance) << (exact ? "exact" : "default") << " path";
-  }
+  test::expect_wc_golden(a.model.weights, prompt, g);
 }
 
 }  // namespace
