@@ -12,6 +12,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-pil python3-jinja2
+  python3-jsonschema python3-rfc3987  # the grammar corpus check's independent validator
   chromium ffmpeg sox espeak-ng imagemagick
   g++-aarch64-linux-gnu qemu-user  # the NEON kernels' test: cross-built, run under emulation
 )

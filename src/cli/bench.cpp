@@ -17,9 +17,10 @@ struct BenchArgs {
   std::vector<int> prompt{512};
   int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
   std::vector<int64_t> depths;
+  std::vector<int> sequences;
   bool synthetic_depth = false;
   double audio_seconds = 0;
-  uint64_t bandwidth_mb = 1024;
+  int64_t bandwidth_mb = 0;
   bool json = false;
 };
 
@@ -31,13 +32,15 @@ void run(const BenchArgs& a) {
   if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
   o.gen_tokens = a.gen;
   o.depths = a.depths;
+  o.sequences = a.sequences;
   o.synthetic_depth = a.synthetic_depth;
   o.image_tokens = a.image_tokens;
   o.audio_seconds = a.audio_seconds;
   o.threads = a.threads;
   o.reps = a.reps;
   o.ubatch = a.ubatch;
-  o.bandwidth_bytes = a.bandwidth_mb << 20;
+  o.bandwidth = a.bandwidth_mb >= 0;
+  o.bandwidth_bytes = a.bandwidth_mb > 0 ? static_cast<uint64_t>(a.bandwidth_mb) << 20 : 0;
   o.assistant = a.assistant;
   o.draft_max = a.draft_n;
   o.parallel = a.parallel;
@@ -71,6 +74,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("-d,--depth", a.depths,
                   "also decode at these context depths, comma-separated (e.g. 512,32768)")
       ->delimiter(',');
+  cmd->add_option("--sequences", a.sequences,
+                  "also decode N sequences at once, one row each per step (e.g. 1,2,4,8)")
+      ->delimiter(',');
   cmd->add_option("-t,--threads", a.threads, "threads (0: one per hardware thread)");
   cmd->add_option("-r,--repetitions", a.reps, "repetitions of each test")->capture_default_str();
   cmd->add_option("--image-tokens", a.image_tokens,
@@ -78,7 +84,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--audio-seconds", a.audio_seconds, "time to first token for this much audio");
   cmd->add_option("--quantize", a.quantize, "quantize weights on load (q4_0, q8_0, ...)");
   cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
-  cmd->add_option("--bandwidth-mb", a.bandwidth_mb, "buffer of the bandwidth measure (0: skip)")
+  cmd->add_option("--bandwidth-mb", a.bandwidth_mb,
+                  "bandwidth measure: 0 reads the largest weight matrix (no extra memory), N > 0 a "
+                  "fresh N MiB buffer, -1 skips it")
       ->capture_default_str();
   cmd->add_option("--assistant", a.assistant,
                   "MTP assistant: decode with and without drafting, acceptance, verification cost");

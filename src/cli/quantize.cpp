@@ -51,7 +51,8 @@ void register_quantize(CLI::App& app) {
   cmd->add_option("--mmproj-out", a.mmproj_out,
                   "HF input: also write the vision/audio front end (arch clip) here");
   cmd->add_option("--threads", a.threads, "worker threads (0: all)");
-  cmd->add_flag("--pure", a.pure, "every matrix the base type (no Q6_K head, no Q4_K_M mix)");
+  cmd->add_flag("--pure", a.pure,
+                "every matrix the base type (no Q6_K head, no Q4_K_M or Q5_K_M mix)");
   cmd->add_flag("--quiet", a.quiet, "no per-tensor progress on stderr");
   cmd->callback([] { run(a); });
 }

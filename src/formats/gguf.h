@@ -15,8 +15,19 @@
 namespace ug {
 
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 const char* gguf_type_name(GgufType t);
 
@@ -24,10 +35,10 @@ const char* gguf_type_name(GgufType t);
 // the elements (arrays of arrays occur).
 struct GgufValue {
   GgufType type = GgufType::U32;
-  uint64_t u = 0;   // U8 U16 U32 U64 BOOL
-  int64_t i = 0;    // I8 I16 I32 I64
-  double f = 0;     // F32 F64
-  std::string s;    // STRING
+  uint64_t u = 0;                     // U8 U16 U32 U64 BOOL
+  int64_t i = 0;                      // I8 I16 I32 I64
+  double f = 0;                       // F32 F64
+  std::string s;                      // STRING
   GgufType elem_type = GgufType::U8;  // ARRAY
   std::vector<GgufValue> arr;         // ARRAY
 
@@ -61,6 +72,10 @@ class GgufFile {
   uint64_t file_size() const;
 
   const std::vector<std::string>& keys() const;  // in file order
+  // Frees the parsed key/value metadata (the tokenizer's arrays alone are 3 × 262144 values):
+  // for a file kept open only for its mapped tensor data. keys() is empty afterwards and find()
+  // finds nothing; tensors() stay.
+  void drop_metadata();
   const GgufValue* find(const std::string& key) const;  // nullptr if absent
   const GgufValue& get(const std::string& key) const;   // throws if absent
 
@@ -89,9 +104,9 @@ class GgufWriter {
   ~GgufWriter();
   void add_kv(const std::string& key, GgufValue value);  // keeps insertion order; replaces dups
   void add_tensor_info(const std::string& name, DType type, const std::vector<int64_t>& ne);
-  void begin(const std::string& path);  // writes header, kv, infos, padding
+  void begin(const std::string& path);                        // writes header, kv, infos, padding
   void write_tensor_data(const void* data, uint64_t nbytes);  // checks size against the info
-  void finish();                        // checks every tensor was written, closes the file
+  void finish();  // checks every tensor was written, closes the file
 
   // Convenience for small files: keeps copies, writes everything at once.
   void add_tensor(const std::string& name, DType type, const std::vector<int64_t>& ne,

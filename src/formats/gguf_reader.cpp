@@ -325,6 +325,11 @@ uint64_t GgufFile::alignment() const { return alignment_; }
 uint64_t GgufFile::file_size() const { return map_->size(); }
 const std::vector<std::string>& GgufFile::keys() const { return keys_; }
 
+void GgufFile::drop_metadata() {
+  std::map<std::string, GgufValue>().swap(kv_);
+  std::vector<std::string>().swap(keys_);
+}
+
 const GgufValue* GgufFile::find(const std::string& key) const {
   auto it = kv_.find(key);
   return it == kv_.end() ? nullptr : &it->second;

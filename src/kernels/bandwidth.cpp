@@ -78,22 +78,16 @@ struct FreeDeleter {
 
 }  // namespace
 
-double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes) {
+double measure_read_bandwidth_gbps(ThreadPool& pool, const void* data, size_t bytes) {
   if (bytes < (size_t{1} << 20))
     fail("bandwidth measure: ", bytes, " bytes is too small to get past the caches (min 1 MiB)");
-  // Each thread's part is a whole number of 256-byte lines groups, 64-byte aligned.
+  // Each thread's part is a whole number of 256-byte line groups, from the first 64-byte line.
+  const auto at = reinterpret_cast<uintptr_t>(data);
+  const auto* p = reinterpret_cast<const uint64_t*>((at + 63) / 64 * 64);
   const int parts = pool.size();
-  const size_t part_words = bytes / 8 / static_cast<size_t>(parts) / 32 * 32;
+  const size_t part_words =
+      (bytes - (reinterpret_cast<uintptr_t>(p) - at)) / 8 / static_cast<size_t>(parts) / 32 * 32;
   const size_t words = part_words * static_cast<size_t>(parts);
-  std::unique_ptr<uint64_t, FreeDeleter> buf(
-      static_cast<uint64_t*>(std::aligned_alloc(64, words * 8)));
-  if (!buf) fail("bandwidth measure: cannot allocate ", words * 8, " bytes");
-  uint64_t* p = buf.get();
-  // Written by the threads that read it, so pages sit where they will be read.
-  pool.parallel_for(parts, [&](int64_t b, int64_t e, int) {
-    for (int64_t k = b; k < e; ++k)
-      for (size_t i = 0; i < part_words; ++i) p[static_cast<size_t>(k) * part_words + i] = i;
-  });
   const SumFn sum = pick_sum();
   std::atomic<uint64_t> sink{0};  // keeps the sums alive
   double best = 0;
@@ -108,6 +102,24 @@ double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes) {
     best = std::max(best, static_cast<double>(words * 8) / sec / 1e9);
   }
   return best;
+}
+
+double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes) {
+  if (bytes < (size_t{1} << 20))
+    fail("bandwidth measure: ", bytes, " bytes is too small to get past the caches (min 1 MiB)");
+  const int parts = pool.size();
+  const size_t part_words = bytes / 8 / static_cast<size_t>(parts) / 32 * 32;
+  const size_t words = part_words * static_cast<size_t>(parts);
+  std::unique_ptr<uint64_t, FreeDeleter> buf(
+      static_cast<uint64_t*>(std::aligned_alloc(64, words * 8)));
+  if (!buf) fail("bandwidth measure: cannot allocate ", words * 8, " bytes");
+  uint64_t* p = buf.get();
+  // Written by the threads that read it, so pages sit where they will be read.
+  pool.parallel_for(parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t k = b; k < e; ++k)
+      for (size_t i = 0; i < part_words; ++i) p[static_cast<size_t>(k) * part_words + i] = i;
+  });
+  return measure_read_bandwidth_gbps(pool, p, words * 8);
 }
 
 }  // namespace ug

@@ -13,4 +13,8 @@ namespace ug {
 // use a size well above the last-level cache (e.g. 1 GiB). Throws ug::Error below 1 MiB.
 double measure_read_bandwidth_gbps(ThreadPool& pool, size_t bytes);
 
+// The same over `bytes` of memory that is already there (read only, nothing allocated): the bench
+// reads the model's largest weight matrix, so the measure adds nothing to the peak memory.
+double measure_read_bandwidth_gbps(ThreadPool& pool, const void* data, size_t bytes);
+
 }  // namespace ug

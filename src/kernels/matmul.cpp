@@ -45,6 +45,7 @@ float* scratch(size_t n) {
 // path, row by row through the file layout.
 bool has_simd_kernel(DType t, Isa isa) {
   if (is_lanes(t)) return isa == Isa::Avx512;
+  if (t == DType::Q5_K) return isa == Isa::Avx2;
   return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 ||
          t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
 }

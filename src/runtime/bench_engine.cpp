@@ -161,7 +161,7 @@ void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport
   const double one = median(rates[0]);
   for (size_t i = 0; i < counts.size(); ++i) {
     BenchResult x;
-    x.test = "tg" + std::to_string(n) + "x" + std::to_string(counts[i]) + "_aggregate";
+    x.test = "engine" + std::to_string(counts[i]) + "_tg" + std::to_string(n);
     x.tokens = static_cast<int64_t>(n) * counts[i];
     x.reps = static_cast<int>(rates[i].size());
     std::tie(x.tokens_per_second, x.sd) = mean_sd(rates[i]);

@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "base/error.h"
 #include "kernels/bandwidth.h"
 #include "runtime/bench_util.h"
 #include "model/decoder.h"
+#include "runtime/bench_sequences.h"
 #include "runtime/prefill.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
@@ -94,6 +96,10 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   for (int64_t d : o.depths)
     if (d < 1) fail("bench: depths (-d) must be positive, got ", d);
   if (!o.depths.empty() && o.gen_tokens == 0) fail("bench: -d needs -n > 0 (decode at that depth)");
+  if (!o.sequences.empty() && o.gen_tokens == 0)
+    fail("bench: --sequences needs -n > 0 (steps to decode)");
+  for (int n : o.sequences)
+    if (n < 1) fail("bench: --sequences takes counts of at least 1, got ", n);
   const int64_t max_d = o.depths.empty() ? 0 : *std::max_element(o.depths.begin(), o.depths.end());
 
   LoadOptions lo;
@@ -119,6 +125,17 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   rep.weight_bytes_per_token = weight_bytes_per_token(*model.weights);
   rep.model = model_json(o, *model.weights, rep.weight_bytes_per_token);
   uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
+  // Read bandwidth now, in GB/s (0 without a measure): over the largest weight matrix, whose
+  // pages the warm-up has brought in, unless a buffer size was given.
+  const Matrix* largest = &model.weights->tok_embd;
+  for (const auto& L : model.weights->layers)
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (m->data && m->nbytes > largest->nbytes) largest = m;
+  auto bandwidth = [&]() -> double {
+    if (!o.bandwidth) return 0.0;
+    if (o.bandwidth_bytes > 0) return measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes);
+    return measure_read_bandwidth_gbps(dec.pool(), largest->data, largest->nbytes);
+  };
   std::vector<float> logits;
 
   // One warm-up (page-in of the mapped weights, thread start-up, scratch growth), untimed.
@@ -153,8 +170,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     for (int r = 0; r < o.reps; ++r) {
       KvCache cache(c, o.gen_tokens + 1);
       auto toks = random_tokens(o.gen_tokens, c, rng);
-      const double bw =
-          o.bandwidth_bytes > 0 ? measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes) : 0.0;
+      const double bw = bandwidth();
       auto t0 = Clock::now();
       decode_tokens(dec, cache, o.gen_tokens, toks, logits);
       secs.push_back(since(t0));
@@ -168,6 +184,14 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
         summarize("tg" + std::to_string(o.gen_tokens), o.gen_tokens, secs, false));
     say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
         " tokens/s");
+  }
+
+  for (const int n : o.sequences) {
+    const auto secs = time_sequences(dec, n, o.gen_tokens, o.reps, rng);
+    rep.results.push_back(summarize("tg" + std::to_string(o.gen_tokens) + "x" + std::to_string(n),
+                                    static_cast<int64_t>(n) * o.gen_tokens, secs, false));
+    say(rep.results.back().test + ": " + std::to_string(rep.results.back().tokens_per_second) +
+        " tokens/s in all");
   }
 
   for (const int64_t depth : o.depths) {
@@ -237,8 +261,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   if (!o.assistant.empty()) bench_speculative(model, dec, o, rep, say);
   if (!o.parallel.empty()) bench_parallel(model, o, rep, say);
 
-  if (o.bandwidth_bytes > 0 && rep.bandwidth_samples.empty())
-    rep.bandwidth_samples.push_back(measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes));
+  if (o.bandwidth && rep.bandwidth_samples.empty()) rep.bandwidth_samples.push_back(bandwidth());
   if (!rep.bandwidth_samples.empty()) rep.bandwidth_gb_per_s = median(rep.bandwidth_samples);
   if (!roofline_ratios.empty()) rep.decode_roofline_fraction = median(roofline_ratios);
   rusage ru{};
@@ -319,6 +342,24 @@ std::string bench_to_table(const BenchReport& r) {
     if (base && &x != base && x.test.find("@d") != std::string::npos)
       s += fmt("\n%s is %.1f%% of %s", x.test.c_str(),
                100 * x.tokens_per_second / base->tokens_per_second, base->test.c_str());
+  // Batched decode (--sequences) against N × one sequence and against the prefill rate.
+  const BenchResult *one = nullptr, *pp = nullptr;
+  for (const auto& x : r.results) {
+    if (x.test.size() > 2 && x.test.compare(x.test.size() - 2, 2, "x1") == 0) one = &x;
+    if (x.test.rfind("pp", 0) == 0 && (!pp || x.tokens == 128)) pp = &x;
+  }
+  for (const auto& x : r.results) {
+    const size_t at = x.test.rfind('x');
+    if (x.test.rfind("tg", 0) != 0 || at == std::string::npos || &x == one) continue;
+    const int n = std::atoi(x.test.c_str() + at + 1);
+    s += fmt("\n%s: %.2f t/s in all", x.test.c_str(), x.tokens_per_second);
+    if (one)
+      s += fmt(", %.2f× one sequence (%.0f%% of %d×)", x.tokens_per_second / one->tokens_per_second,
+               100 * x.tokens_per_second / (n * one->tokens_per_second), n);
+    if (pp)
+      s += fmt(", %.0f%% of %s", 100 * x.tokens_per_second / pp->tokens_per_second,
+               pp->test.c_str());
+  }
   return s + "\n";
 }
 

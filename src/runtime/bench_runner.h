@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/config.h"
 #include "tensor/dtype.h"
 
 namespace ug {
@@ -20,18 +21,24 @@ struct BenchOptions {
   std::vector<int> prompt_sizes{512};  // pp tests; empty: none
   int gen_tokens = 128;                // tg test; 0: none
   std::vector<int64_t> depths;         // also tg at each of these context depths (each > 0)
+  // Also decode this many sequences at once, one row each per step (Decoder::forward_multi),
+  // -n steps: "tg{n}x{N}", aggregate tokens/s (runtime/bench_sequences.h).
+  std::vector<int> sequences;
   // Reach the depth by marking the (zeroed) cache as filled instead of prefilling it: decoding
   // reads and scores every cached position all the same, so the speed is the same, and a 32K
   // depth no longer costs a 32K-token prefill on a slow machine.
   bool synthetic_depth = false;
-  int image_tokens = 0;                // > 0: time to first token for one image of this budget
-  double audio_seconds = 0;            // > 0: time to first token for this much audio
+  int image_tokens = 0;      // > 0: time to first token for one image of this budget
+  double audio_seconds = 0;  // > 0: time to first token for this much audio
   int threads = 0;
   int reps = 5;
-  int ubatch = 512;                       // prefill chunk
-  std::optional<DType> quantize;          // quantize-on-load
-  uint64_t bandwidth_bytes = 1ull << 30;  // buffer of the bandwidth measure; 0: skip it
-  uint64_t seed = 1;                      // of the random prompt tokens
+  int ubatch = 512;               // prefill chunk
+  std::optional<DType> quantize;  // quantize-on-load
+  // The bandwidth measure reads the model's largest weight matrix (already in memory, so it adds
+  // nothing to the peak RSS), or a fresh buffer of bandwidth_bytes when that is > 0.
+  bool bandwidth = true;  // false: no measure
+  uint64_t bandwidth_bytes = 0;
+  uint64_t seed = 1;  // of the random prompt tokens
   // Speculative decoding (bench_engine.cpp): the MTP assistant (GGUF or HF folder). Reports decode
   // through the engine with and without drafting, the acceptance rate, and the cost of one
   // verification pass of k+1 tokens against one plain decode step, k = 1..draft_max.
@@ -87,6 +94,7 @@ nlohmann::json bench_to_json(const BenchReport& report);
 
 // A markdown table as llama-bench prints, then the memory and roofline lines.
 std::string bench_to_table(const BenchReport& report);
+
 
 // Test media: an uncompressed 24-bit BMP (a smooth colour pattern) and a 16 kHz mono 16-bit WAV
 // (a tone with noise), the bytes of each file.

@@ -17,7 +17,7 @@ bool is_k_quant(DType t) {
 
 }  // namespace
 
-const char* quant_scheme_names() { return "q4_0 q8_0 q4_k_m q6_k bf16 f16 f32"; }
+const char* quant_scheme_names() { return "q4_0 q8_0 q4_k_m q5_k_m q6_k bf16 f16 f32"; }
 
 QuantScheme parse_quant_scheme(const std::string& name) {
   std::string n = name;
@@ -36,10 +36,11 @@ QuantScheme parse_quant_scheme(const std::string& name) {
     s.base = DType::Q4_0;
   else if (n == "q6_k")
     s.base = DType::Q6_K;
-  else if (n == "q4_k_m") {
-    s.base = DType::Q4_K;
+  else if (n == "q4_k_m" || n == "q5_k_m") {
+    // llama-quantize's _M mixes: the same rules over a Q4_K or Q5_K base.
+    s.base = n == "q4_k_m" ? DType::Q4_K : DType::Q5_K;
     s.k_mix = true;
-    s.file_type = 15;  // MOSTLY_Q4_K_M
+    s.file_type = n == "q4_k_m" ? 15 : 17;  // MOSTLY_Q4_K_M, MOSTLY_Q5_K_M
     return s;
   } else {
     fail("unknown quantization type '", name, "' (expected one of: ", quant_scheme_names(), ")");

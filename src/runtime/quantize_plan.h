@@ -11,18 +11,18 @@
 
 namespace ug {
 
-// A target the user names on the command line (q4_0, q8_0, q4_k_m, q6_k, bf16, f16, f32).
+// A target the user names on the command line (q4_0, q8_0, q4_k_m, q5_k_m, q6_k, bf16, f16,
+// f32).
 struct QuantScheme {
   std::string name;         // as given, lower case
   DType base = DType::F16;  // the type of most matrices
   uint32_t file_type = 1;   // general.file_type (llama_ftype)
-  bool k_mix = false;       // Q4_K_M: attn_v / ffn_down of some layers get Q6_K
+  bool k_mix = false;       // Q4_K_M, Q5_K_M: attn_v / ffn_down of some layers get Q6_K
 };
 
 // Throws ug::Error listing the accepted names.
 QuantScheme parse_quant_scheme(const std::string& name);
-const char* quant_scheme_names();  // "q4_0 q8_0 q4_k_m q6_k bf16 f16 f32"
-
+const char* quant_scheme_names();  // "q4_0 q8_0 q4_k_m q5_k_m q6_k bf16 f16 f32"
 
 // llama-quantize's fallback when a row of ne0 values does not split into the type's blocks:
 // Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 when even that does not fit.

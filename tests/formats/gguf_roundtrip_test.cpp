@@ -1,5 +1,6 @@
 // GgufWriter → GgufFile round trips: every value type, nested and string arrays, many tensor
 // types, default and custom alignment; plus the writer's own protocol errors.
+#include <cstring>
 #include <random>
 
 #include "format_test_util.h"
@@ -169,6 +170,26 @@ TEST(GgufRoundTrip, DuplicateKeyReplacesInPlace) {
   EXPECT_EQ(f.keys(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(f.get("a").as_string(), "x");
   EXPECT_TRUE(f.tensors().empty());
+  std::remove(path.c_str());
+}
+
+// A file kept open for its tensors can free its parsed metadata; the tensors' data stays mapped.
+TEST(GgufRoundTrip, DroppedMetadataKeepsTheTensors) {
+  const std::string path = test::temp_path("drop.gguf");
+  const std::vector<float> data = {1.f, 2.f, 3.f, 4.f};
+  GgufWriter w;
+  w.add_kv("tokens", GgufValue::make_array(GgufType::STRING, {GgufValue::make_string("x")}));
+  w.add_tensor_info("t", DType::F32, {4});
+  w.begin(path);
+  w.write_tensor_data(data.data(), data.size() * 4);
+  w.finish();
+  GgufFile f(path);
+  ASSERT_NE(f.find("tokens"), nullptr);
+  f.drop_metadata();
+  EXPECT_EQ(f.find("tokens"), nullptr);
+  EXPECT_TRUE(f.keys().empty());
+  ASSERT_NE(f.tensor("t"), nullptr);
+  EXPECT_EQ(std::memcmp(f.tensor("t")->data, data.data(), 16), 0);
   std::remove(path.c_str());
 }
 

@@ -35,7 +35,9 @@ std::vector<Isa> simd_isas() {
 }
 
 bool takes_q8_acts(Isa isa, DType t) {
-  if (isa == Isa::Avx2) return t == DType::Q4_0 || t == DType::Q8_0;
+  if (isa == Isa::Avx2)
+    return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q5_K ||
+           t == DType::Q6_K;
   return t == DType::Q4_0 || t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
 }
 

@@ -51,11 +51,12 @@ TEST(Bench, ReportOnTinyModel) {
   o.prompt_sizes = {16, 40};
   o.gen_tokens = 4;
   o.depths = {8, 40};  // within and past the tiny model's 16-token window (the ring wraps)
+  o.sequences = {1, 3};
   o.image_tokens = 70;
   o.audio_seconds = 1;
   o.threads = 2;
   o.reps = 3;
-  o.bandwidth_bytes = 16 << 20;
+  // The bandwidth is measured over the largest weight matrix (the tied head, 17 MB here).
   std::vector<std::string> log;
   BenchReport r = run_bench(o, [&](const std::string& s) { log.push_back(s); });
   EXPECT_FALSE(log.empty());
@@ -63,8 +64,8 @@ TEST(Bench, ReportOnTinyModel) {
   ASSERT_TRUE(j["results"].is_array());
   std::vector<std::string> names;
   for (const auto& x : j["results"]) names.push_back(x["test"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"pp16", "pp40", "tg4", "tg4@d8", "tg4@d40",
-                                             "ttft_image70", "ttft_audio1"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"pp16", "pp40", "tg4", "tg4x1", "tg4x3", "tg4@d8",
+                                             "tg4@d40", "ttft_image70", "ttft_audio1"}));
   for (const auto& x : j["results"]) {
     SCOPED_TRACE(x.dump());
     EXPECT_EQ(x["reps"], 3);
@@ -85,8 +86,10 @@ TEST(Bench, ReportOnTinyModel) {
     }
   }
   EXPECT_EQ(j["results"][0]["tokens"], 16);
+  EXPECT_EQ(j["results"][4]["tokens"], 3 * 4);  // three sequences, four steps each
   EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 1u << 20);
   EXPECT_GT(j["bandwidth_gb_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["bandwidth_samples_gb_per_s"].size(), 3u);  // one before each tg repetition
   EXPECT_GT(j["decode_roofline_fraction"].get<double>(), 0);
   EXPECT_EQ(j["threads"], 2);
   const auto& m = j["model"];
@@ -100,12 +103,17 @@ TEST(Bench, ReportOnTinyModel) {
   EXPECT_NE(table.find("| pp16 |"), std::string::npos);
   EXPECT_NE(table.find("t/s"), std::string::npos);
   EXPECT_NE(table.find("ttft_image70"), std::string::npos);
+  EXPECT_NE(table.find("tg4x3: "), std::string::npos);
+  EXPECT_NE(table.find("one sequence ("), std::string::npos);
 
   // Requests the model cannot serve fail before any timing.
   o.mmproj.clear();
   EXPECT_THROW(run_bench(o), Error);
   o.image_tokens = 0;
   o.audio_seconds = 0;
+  o.sequences = {0};
+  EXPECT_THROW(run_bench(o), Error);
+  o.sequences.clear();
   o.reps = 0;
   EXPECT_THROW(run_bench(o), Error);
   fs::remove_all(dir);

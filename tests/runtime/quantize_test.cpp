@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "base/error.h"
 #include "formats/gguf.h"
@@ -294,29 +295,34 @@ TestModelOptions wide_model() {
   return o;
 }
 
-TEST_F(Quantize, Q4KMUsesLlamaQuantizesMix) {
+TEST_F(Quantize, KMixesUseLlamaQuantizesRules) {
   write_test_gguf(wide_model(), path("w"));
   QuantizeOptions q;
-  q.type = "q4_k_m";
   q.threads = 2;
-  quantize_model(path("w.gguf"), path("w-q4km.gguf"), q);
-  GgufFile f(path("w-q4km.gguf"));
-  EXPECT_EQ(f.get("general.file_type").as_int(), 15);
-  EXPECT_EQ(f.tensor("token_embd.weight")->type, DType::Q6_K);
-  // 6 layers: use_more_bits(i, 6) holds for i = 2 and 5 (ffn_down). Five attn_v tensors (the
-  // global layer 5 has none): i = 2 and 4.
-  for (int l = 0; l < 6; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".";
-    EXPECT_EQ(f.tensor(b + "ffn_down.weight")->type, (l == 2 || l == 5) ? DType::Q6_K : DType::Q4_K)
-        << l;
-    if (l < 5) {
-      EXPECT_EQ(f.tensor(b + "attn_v.weight")->type, (l == 2 || l == 4) ? DType::Q6_K : DType::Q4_K)
+  for (const auto& [name, base, ftype] :
+       {std::tuple{"q4_k_m", DType::Q4_K, 15}, std::tuple{"q5_k_m", DType::Q5_K, 17}}) {
+    SCOPED_TRACE(name);
+    q.type = name;
+    quantize_model(path("w.gguf"), path("w-mix.gguf"), q);
+    GgufFile f(path("w-mix.gguf"));
+    EXPECT_EQ(f.get("general.file_type").as_int(), ftype);
+    EXPECT_EQ(f.tensor("token_embd.weight")->type, DType::Q6_K);
+    // 6 layers: use_more_bits(i, 6) holds for i = 2 and 5 (ffn_down). Five attn_v tensors (the
+    // global layer 5 has none): i = 2 and 4.
+    for (int l = 0; l < 6; ++l) {
+      const std::string b = "blk." + std::to_string(l) + ".";
+      EXPECT_EQ(f.tensor(b + "ffn_down.weight")->type, (l == 2 || l == 5) ? DType::Q6_K : base)
           << l;
+      if (l < 5) {
+        EXPECT_EQ(f.tensor(b + "attn_v.weight")->type, (l == 2 || l == 4) ? DType::Q6_K : base)
+            << l;
+      }
+      for (const char* m : {"attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up"})
+        EXPECT_EQ(f.tensor(b + m + ".weight")->type, base) << b << m;
+      EXPECT_EQ(f.tensor(b + "ffn_norm.weight")->type, DType::F32);
     }
-    for (const char* m : {"attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up"})
-      EXPECT_EQ(f.tensor(b + m + ".weight")->type, DType::Q4_K) << b << m;
-    EXPECT_EQ(f.tensor(b + "ffn_norm.weight")->type, DType::F32);
   }
+  q.type = "q4_k_m";
   q.pure = true;
   quantize_model(path("w.gguf"), path("w-pure.gguf"), q);
   GgufFile p(path("w-pure.gguf"));
@@ -339,6 +345,8 @@ TEST(QuantizePlan, FallbacksAndRules) {
   EXPECT_FALSE(use_more_bits(9, 48));
   EXPECT_THROW(parse_quant_scheme("q4_k_x"), Error);
   EXPECT_EQ(parse_quant_scheme("Q4_K_M").file_type, 15u);
+  EXPECT_EQ(parse_quant_scheme("q5_k_m").base, DType::Q5_K);
+  EXPECT_EQ(parse_quant_scheme("q6_k").file_type, 18u);
   EXPECT_EQ(parse_quant_scheme("bf16").file_type, 32u);
   TypeChooser q8(parse_quant_scheme("q8_0"), {"token_embd.weight"}, false);
   EXPECT_EQ(q8.matrix_type("token_embd.weight", {3840, 262144}), DType::Q8_0);
