@@ -7,7 +7,7 @@ BUILD_DIR=${1:-build}
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libhwy-dev nlohmann-json3-dev libboost1.81-dev libssl-dev libcli11-dev
+  nlohmann-json3-dev libboost1.81-dev libssl-dev libcli11-dev
   libstb-dev libwebp-dev libsndfile1-dev libsoxr-dev
   libavformat-dev libavcodec-dev libswscale-dev libswresample-dev
   libgtest-dev libgmock-dev libbenchmark-dev

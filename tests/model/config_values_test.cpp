@@ -9,7 +9,7 @@
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "model/config.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 
 namespace ug {
 namespace {

@@ -7,9 +7,10 @@
 
 #include "base/error.h"
 #include "formats/safetensors.h"
-#include "model/test_model.h"
-#include "model/test_model_stream.h"
-#include "model/test_model_vocab.h"
+#include "testmodel/test_model.h"
+#include "testmodel/test_model_stream.h"
+#include "testmodel/test_model_vocab.h"
+#include "text/chat_format.h"
 #include "text/vocab_hf.h"
 
 namespace ug {

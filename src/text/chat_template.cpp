@@ -2,7 +2,7 @@
 // it in tokenizer.chat_template (copied from the third-party fixture GGUF).
 #include <string>
 
-#include "model/test_model.h"
+#include "text/chat_format.h"
 
 namespace ug {
 

@@ -1,4 +1,4 @@
-#include "model/test_model_stream.h"
+#include "testmodel/test_model_stream.h"
 
 #include <algorithm>
 #include <cstring>

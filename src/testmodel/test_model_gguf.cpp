@@ -3,9 +3,10 @@
 #include "base/error.h"
 #include "model/tensor_names.h"
 #include "formats/gguf.h"
-#include "model/test_model.h"
-#include "model/test_model_stream.h"
-#include "model/test_model_vocab.h"
+#include "testmodel/test_model.h"
+#include "testmodel/test_model_stream.h"
+#include "testmodel/test_model_vocab.h"
+#include "text/chat_format.h"
 
 namespace ug {
 

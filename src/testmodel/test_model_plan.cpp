@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "base/error.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 

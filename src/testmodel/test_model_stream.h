@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 
 namespace ug {
 

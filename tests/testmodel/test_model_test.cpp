@@ -1,11 +1,12 @@
 // The random test checkpoints: tensor lists against the spec's counts, GGUF metadata against the
 // llama.cpp-written fixture, GGUF values against HF values, determinism.
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +18,8 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
-#include "model/test_model_stream.h"
+#include "testmodel/test_model_stream.h"
+#include "text/chat_format.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 #include "text/vocab_gemma4.h"
@@ -465,6 +467,27 @@ TEST(TestModelVocab, DefaultPathIsFoundFromTheRepositoryRoot) {
   std::string p = default_vocab_path();
   fs::current_path(cwd);
   EXPECT_TRUE(fs::is_regular_file(p)) << p;
+}
+
+// $UG_TEST_VOCAB names the file wherever the tool runs; a wrong value is an error, not a search.
+TEST(TestModelVocab, EnvironmentVariableNamesTheFile) {
+  auto cwd = fs::current_path();
+  fs::current_path(UG_SOURCE_DIR);
+  const std::string found = fs::absolute(default_vocab_path()).string();
+  fs::current_path("/");
+  ::setenv(kTestVocabEnv, found.c_str(), 1);
+  EXPECT_EQ(default_vocab_path(), found);
+  ::setenv(kTestVocabEnv, "/nonexistent/tokenizer.json", 1);
+  try {
+    default_vocab_path();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("UG_TEST_VOCAB=/nonexistent/tokenizer.json"),
+              std::string::npos)
+        << e.what();
+  }
+  ::unsetenv(kTestVocabEnv);
+  fs::current_path(cwd);
 }
 
 TEST(TestModelVocab, WrongVocabSizeIsRejected) {

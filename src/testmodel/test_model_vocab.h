@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "text/tokenizer_data.h"
 
 namespace ug {
