@@ -11,6 +11,7 @@ void register_all(CLI::App& app) {
   register_quantize(app);
   register_bench(app);
   register_make_test_model(app);
+  register_pull(app);
 }
 
 }  // namespace ug::cli

@@ -15,5 +15,6 @@ void register_chat(CLI::App& app);             // chat.cpp
 void register_serve(CLI::App& app);            // serve.cpp
 void register_bench(CLI::App& app);            // bench.cpp
 void register_quantize(CLI::App& app);         // quantize.cpp
+void register_pull(CLI::App& app);             // pull.cpp
 
 }  // namespace ug::cli
