@@ -22,6 +22,7 @@
 #include "tensor/quant.h"
 #include "text/vocab_gemma4.h"
 #include "text/vocab_hf.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -241,6 +242,7 @@ void expect_same_key_types(const GgufFile& ours, const GgufFile& fixture) {
 }
 
 TEST_F(TestModelFiles, TinyGgufMirrorsTheConverterLayout) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   TestModelOptions o = tiny(DType::F16);
   write_test_gguf(o, path("m"));
   GgufFile text(path("m.gguf")), mm(path("m-mmproj.gguf")), asst(path("m-assistant.gguf"));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "text/chat_format.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -215,6 +216,7 @@ std::vector<Case> cases() {
 }
 
 TEST(ChatTemplateJinja, MatchesFixtureTemplateByteForByte) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   if (std::system((std::string(kPython) + " -c 'import jinja2' 2>/dev/null").c_str()) != 0)
     GTEST_SKIP() << "python3-jinja2 is not installed (apt-get install python3-jinja2)";
   const std::string dir = UG_BINARY_DIR;

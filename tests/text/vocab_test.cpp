@@ -11,6 +11,7 @@
 #include "text/vocab_gemma4.h"
 #include "text/vocab_gguf.h"
 #include "text/vocab_hf.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -147,6 +148,7 @@ TEST(VocabGguf, ReadsTokenizerKeys) {
 // ---- Gemma 4: npm-derived vs. the llama.cpp-written fixture ----------------------------------
 
 TEST(VocabGemma4, NpmDerivedVocabularyEqualsFixtureGguf) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   if (!std::filesystem::exists(kNpm)) GTEST_SKIP() << kNpm << " missing";
   const TokenizerData npm = gemma4_vocab_from_npm(kNpm);
   const TokenizerData gguf = vocab_from_gguf(GgufFile(kFixture));
