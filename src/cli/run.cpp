@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/escapes.h"
 #include "cli/media_args.h"
 #include "cli/model_options.h"
 #include "cli/sampling_options.h"
@@ -23,7 +24,7 @@ struct RunOptions {
   MediaArgs media;
   const CLI::App* cmd = nullptr;
   std::string prompt, system;
-  bool raw = false, think = false, json = false;
+  bool raw = false, think = false, json = false, escape = false;
   int n_predict = 256, top_logprobs = 5, draft_n = 3;
   std::vector<std::string> stops;
 };
@@ -134,6 +135,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--system", o.system, "system prompt");
   cmd->add_flag("--raw", o.raw, "no chat template: tokenize the prompt as is (special tokens parsed)");
   cmd->add_flag("--think", o.think, "enable thinking mode");
+  cmd->add_flag("-e,--escape", o.escape,
+                "process escapes (\\n \\t \\\\ \\\" \\' \\xNN) in the prompt, --system and --stop");
   cmd->add_option("-n,--n-predict", o.n_predict, "maximum tokens to generate")->capture_default_str();
   cmd->add_option("--stop", o.stops, "stop string (repeatable)");
   cmd->add_option("--draft-n", o.draft_n, "tokens the assistant drafts per step (with --assistant)")
@@ -143,6 +146,11 @@ void register_run(CLI::App& app) {
   cmd->add_option("--top-logprobs", o.top_logprobs, "candidates per step in --json output")
       ->capture_default_str();
   cmd->callback([] {
+    if (o.escape) {
+      o.prompt = process_escapes(o.prompt);
+      o.system = process_escapes(o.system);
+      for (auto& s : o.stops) s = process_escapes(s);
+    }
     if (o.raw && (!o.system.empty() || o.think))
       fail("--raw applies no chat template, so --system and --think cannot be used with it");
     run(o);
