@@ -115,68 +115,17 @@ void apply_gemma4_token_types(TokenizerData& v) {
   }
 }
 
-class Planner {
- public:
-  Planner(const SafetensorsSet& set, const std::string& folder) : set_(set), folder_(folder) {}
 
-  const TensorView* find(const std::string& hf) const { return set_.tensor(hf); }
 
-  // matrix: its type is chosen by choose_types; other tensors are written as F32.
-  StreamTensor& add(const std::string& gguf, const std::string& hf, std::vector<int64_t> ne,
-                    bool matrix) {
-    const TensorView* t = set_.tensor(hf);
-    if (!t) fail(folder_, ": missing tensor '", hf, "'");
-    used_.insert(hf);
-    StreamTensor s;
-    s.name = gguf;
-    s.src = t;
-    s.ne = ne.empty() ? t->ne : std::move(ne);
-    s.type = DType::F32;
-    out.push_back(std::move(s));
-    matrix_.push_back(matrix);
-    return out.back();
-  }
+}  // namespace
 
-  void check_all_used(const std::set<std::string>& ignored) const {
-    std::string extra;
-    int n = 0;
-    for (const auto& t : set_.tensors())
-      if (!used_.count(t.name) && !ignored.count(t.name)) {
-        if (n < 5) extra += (n ? ", '" : "'") + t.name + "'";
-        ++n;
-      }
-    if (n)
-      fail(folder_, ": ", n, " tensor(s) the Gemma 4 converter does not know: ", extra,
-           n > 5 ? ", ..." : "");
-  }
-
-  // Matrices get their type from the chooser; everything else stays F32.
-  void choose_types(const QuantScheme& scheme, bool pure) {
-    std::vector<std::string> names;
-    for (const auto& s : out) names.push_back(s.name);
-    TypeChooser chooser(scheme, names, pure);
-    for (size_t i = 0; i < out.size(); ++i)
-      if (matrix_[i]) out[i].type = chooser.matrix_type(out[i].name, out[i].ne);
-  }
-
-  std::vector<StreamTensor> out;
-  std::set<std::string> used_;
-
- private:
-  const SafetensorsSet& set_;
-  std::string folder_;
-  std::vector<bool> matrix_;
-};
-
-void count(QuantizeSummary& sum, const std::vector<StreamTensor>& plan) {
+void count_tensors(QuantizeSummary& sum, const std::vector<StreamTensor>& plan) {
   for (const auto& t : plan) {
     ++sum.type_counts[t.type];
     if (t.src) sum.bytes_in += t.src->nbytes;
   }
   sum.tensors += static_cast<int>(plan.size());
 }
-
-}  // namespace
 
 std::string hf_folder_name(const std::string& folder) {
   std::filesystem::path p(folder);
@@ -253,7 +202,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   rope.ne = {c.head_dim_global / 2};
   rope.values.assign(c.head_dim_global / 2, 1e30f);
   for (int d = 0; d < c.rotated_pairs_global(); ++d) rope.values[d] = 1.0f;
-  Planner p(set, folder);
+  HfTensorPlanner p(set, folder);
   p.add("token_embd.weight", lm + "embed_tokens.weight", {c.n_embd, c.vocab_size}, true);
   p.add("output_norm.weight", lm + "norm.weight", {c.n_embd}, false);
 
@@ -283,7 +232,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   const std::string ve = "model.vision_embedder.";
   const bool vision = c.has_vision && set.tensor(ve + "patch_dense.weight");
   const bool audio = c.has_audio && set.tensor("model.embed_audio.embedding_projection.weight");
-  Planner mm(set, folder);
+  HfTensorPlanner mm(set, folder);
   if (audio)
     mm.add("mm.a.input_projection.weight", "model.embed_audio.embedding_projection.weight",
            {c.audio_frame, c.n_embd}, true);
@@ -328,7 +277,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
     StreamStats st = write_gguf_streamed(w, text_plan, out, pool, o.progress);
     sum.bytes_out += st.bytes_out;
     sum.largest_tensor_bytes = st.largest_tensor_bytes;
-    count(sum, text_plan);
+    count_tensors(sum, text_plan);
   }
   if (write_mmproj) {
     DType proj = DType::F32;
@@ -340,7 +289,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
     sum.mmproj_written = o.mmproj_out;
     sum.bytes_out += st.bytes_out;
     sum.largest_tensor_bytes = std::max(sum.largest_tensor_bytes, st.largest_tensor_bytes);
-    count(sum, mm.out);
+    count_tensors(sum, mm.out);
   }
   return sum;
 }

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 #include "base/error.h"
 #include "base/thread_pool.h"
@@ -94,28 +93,16 @@ QuantizeSummary quantize_hf_assistant(const std::string& folder, const std::stri
   const int rotated = static_cast<int>(a.partial_rotary_global * float(a.head_dim_global) / 2);
   for (int d = 0; d < rotated && d < a.head_dim_global / 2; ++d) rope.values[d] = 1.0f;
   plan.push_back(std::move(rope));
-  std::vector<std::string> gguf_names;
-  for (const auto& n : names) gguf_names.push_back(n.first);
-  TypeChooser chooser(scheme, gguf_names, o.pure);
-  std::set<std::string> used;
-  QuantizeSummary sum;
+  HfTensorPlanner p(set, folder);
   for (const auto& [g, h] : names) {
-    const TensorView* t = set.tensor(h);
-    if (!t) fail(folder, ": missing tensor '", h, "'");
-    used.insert(h);
-    StreamTensor s;
-    s.name = g;
-    s.src = t;
-    s.ne = t->ne;
-    s.type = t->ne.size() == 2 ? chooser.matrix_type(g, t->ne) : DType::F32;
-    sum.bytes_in += t->nbytes;
-    plan.push_back(std::move(s));
+    const TensorView* t = p.find(h);
+    p.add(g, h, {}, t && t->ne.size() == 2);
   }
-  for (const auto& t : set.tensors())
-    if (!used.count(t.name) && t.name != "lm_head.weight")
-      fail(folder, ": tensor '", t.name, "' is not part of a Gemma 4 assistant");
-  for (const auto& t : plan) ++sum.type_counts[t.type];
-  sum.tensors = static_cast<int>(plan.size());
+  p.choose_types(scheme, o.pure);
+  p.check_all_used({"lm_head.weight"});  // tied; the converter skips it
+  for (auto& t : p.out) plan.push_back(std::move(t));
+  QuantizeSummary sum;
+  count_tensors(sum, plan);
 
   GgufWriter w;
   add_assistant_keys(w, a, hf_folder_name(folder), scheme.file_type);

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "format_test_util.h"
-#include "shared_fixtures.h"
 #include "formats/gguf.h"
+#include "shared_fixtures.h"
 #include "tensor/half.h"
 
 namespace ug {

@@ -18,11 +18,11 @@
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/test_model_stream.h"
+#include "shared_fixtures.h"
 #include "tensor/half.h"
 #include "tensor/quant.h"
 #include "text/vocab_gemma4.h"
 #include "text/vocab_hf.h"
-#include "shared_fixtures.h"
 
 namespace ug {
 namespace {

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "quant_test_util.h"
-#include "tensor/quant.h"
 #include "shared_fixtures.h"
+#include "tensor/quant.h"
 
 namespace ug {
 namespace {

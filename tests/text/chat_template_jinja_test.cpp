@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include "text/chat_format.h"
 #include "shared_fixtures.h"
+#include "text/chat_format.h"
 
 namespace ug {
 namespace {

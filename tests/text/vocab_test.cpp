@@ -7,11 +7,11 @@
 
 #include "base/error.h"
 #include "formats/gguf.h"
+#include "shared_fixtures.h"
 #include "text/tokenizer.h"
 #include "text/vocab_gemma4.h"
 #include "text/vocab_gguf.h"
 #include "text/vocab_hf.h"
-#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
