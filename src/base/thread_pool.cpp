@@ -64,11 +64,20 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-static void run_part(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int parts,
-                     int index) {
+void ThreadPool::run_part(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n,
+                          int parts, int index) {
   if (index >= parts) return;
   int64_t begin = n * index / parts, end = n * (index + 1) / parts;
-  if (begin < end) fn(begin, end, index);
+  if (begin >= end) return;
+  // A task that throws must not end the process (a worker has no caller to catch it) nor leave
+  // the others running on a finished region: the first exception is kept and rethrown by
+  // parallel_for once every part is done.
+  try {
+    fn(begin, end, index);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    if (!error_) error_ = std::current_exception();
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
@@ -77,7 +86,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   grain = std::max<int64_t>(1, grain);
   int parts = static_cast<int>(std::min<int64_t>(n_threads_, (n + grain - 1) / grain));
   if (parts <= 1 || workers_.empty()) {
-    fn(0, n, 0);
+    fn(0, n, 0);  // on the caller's thread: an exception simply propagates
     return;
   }
   {
@@ -96,6 +105,12 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     done_cv_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
   }
   job_ = nullptr;
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    error.swap(error_);
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::worker(int index) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -25,12 +26,15 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls fn(begin, end, thread_index) on contiguous chunks covering [0, n); returns when all
-  // chunks are done. Chunks are at least `grain` long.
+  // chunks are done. Chunks are at least `grain` long. If a chunk throws, the other chunks still
+  // run to their end and the first exception is rethrown here.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
                     int64_t grain = 1);
 
  private:
   void worker(int index);
+  void run_part(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int parts,
+                int index);
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -42,6 +46,8 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::mutex error_mu_;
+  std::exception_ptr error_;  // the first exception of the running region
 };
 
 }  // namespace ug

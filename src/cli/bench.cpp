@@ -12,7 +12,9 @@ namespace ug::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model, mmproj, quantize;
+  std::string model, mmproj, quantize, assistant;
+  std::vector<int> parallel;
+  int draft_n = 4;
   std::vector<int> prompt{512};
   int gen = 128, threads = 0, reps = 5, image_tokens = 0, ubatch = 512;
   std::vector<int64_t> depths;
@@ -26,7 +28,8 @@ void run(const BenchArgs& a) {
   BenchOptions o;
   const hub::ModelSource src = resolve_model_arg(a.model, a.mmproj.empty(), false);
   o.model = src.model;
-  o.mmproj = a.mmproj.empty() ? src.mmproj : a.mmproj;
+  // --mmproj / --assistant may name hf:// or Ollama sources too (their model file is taken).
+  o.mmproj = a.mmproj.empty() ? src.mmproj : resolve_model_arg(a.mmproj, false, false).model;
   o.prompt_sizes = a.prompt;
   if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
   o.gen_tokens = a.gen;
@@ -38,6 +41,9 @@ void run(const BenchArgs& a) {
   o.reps = a.reps;
   o.ubatch = a.ubatch;
   o.bandwidth_bytes = a.bandwidth_mb << 20;
+  if (!a.assistant.empty()) o.assistant = resolve_model_arg(a.assistant, false, false).model;
+  o.draft_max = a.draft_n;
+  o.parallel = a.parallel;
   if (!a.quantize.empty()) {
     auto t = dtype_from_name(a.quantize);
     if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
@@ -79,6 +85,15 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
   cmd->add_option("--bandwidth-mb", a.bandwidth_mb, "buffer of the bandwidth measure (0: skip)")
       ->capture_default_str();
+  cmd->add_option("--assistant", a.assistant,
+                  "MTP assistant: decode with and without drafting, acceptance, verification cost");
+  cmd->add_option("--draft-n", a.draft_n, "with --assistant: largest draft length measured")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
+  cmd->add_option("--parallel", a.parallel,
+                  "concurrent requests through the engine, comma-separated (e.g. 4,8): aggregate "
+                  "decode speed and time to first token while they stream")
+      ->delimiter(',');
   cmd->add_flag("--json", a.json, "one JSON document on stdout instead of the table");
   cmd->callback([] { run(a); });
 }

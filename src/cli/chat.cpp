@@ -1,22 +1,18 @@
-// `unigemma chat -m MODEL`: interactive multi-turn chat in the terminal. The conversation is
-// re-rendered with the chat template every turn; the KV cache keeps the common prefix, so only
-// the new part is computed.
+// `unigemma chat -m MODEL`: interactive multi-turn chat in the terminal, a client of the engine
+// like `run` and the server. The conversation is re-rendered every turn; the engine's prefix
+// cache keeps the common prefix, so only the new part is computed.
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "base/error.h"
 #include "cli/commands.h"
-#include "cli/media_args.h"
-#include "cli/model_options.h"
-#include "cli/sampling_options.h"
-#include "runtime/generator.h"
+#include "cli/generation_args.h"
 #include "runtime/multimodal.h"
-#include "runtime/prefix_cache.h"
 #include "text/chat_format.h"
 #include "text/output_parser.h"
 
@@ -37,29 +33,73 @@ void on_sigint(int) {
   }
 }
 
-struct ChatOptionsCli {
-  ModelOptions model;
-  SamplingOptions sampling;
-  MediaArgs media;
-  std::string system;
-  bool think = false;
-  int n_predict = 1024;
+struct ChatCli {
+  GenerationArgs gen;
+  const CLI::App* cmd = nullptr;
 };
 
 const char* kHelp =
     "commands: /image PATH, /audio PATH, /video PATH (attach to your next message), /think on|off,"
     " /clear (new conversation), /exit; Ctrl-C stops an answer, Ctrl-D leaves\n";
 
-void chat_loop(const ChatOptionsCli& o) {
-  LoadedModel m = o.model.load();
-  const Gemma4Config& c = m.weights->config;
-  Decoder decoder(m.weights, o.model.threads);
-  KvCache cache(c, std::min<int64_t>(o.model.ctx_size, c.context_length), 1024);
-  std::vector<int32_t> cached;  // the tokens whose K/V the cache holds, in order
-  std::vector<ChatMessage> history;
-  std::vector<MediaInput> history_media;  // every medium of the conversation, in prompt order
+// The conversation so far and what the next message carries.
+struct Conversation {
+  std::vector<ChatMessage> messages;
+  std::string raw;                        // --raw: the transcript as typed and answered
+  std::vector<MediaInput> media;          // every medium of the conversation, in prompt order
   std::vector<MediaInput> attached;       // waiting for the next message
-  bool think = o.think;
+};
+
+// Handles a /command; false when the line is a message.
+bool command(const std::string& line, Conversation& conv, bool& think) {
+  if (line == "/help") {
+    std::printf("%s", kHelp);
+    return true;
+  }
+  if (line == "/clear") {
+    conv = Conversation{};
+    std::printf("(new conversation)\n");
+    return true;
+  }
+  if (line.rfind("/think", 0) == 0) {
+    std::string arg = line.size() > 7 ? line.substr(7) : "";
+    if (arg == "on" || arg == "off") {
+      think = arg == "on";
+      std::printf("(thinking %s)\n", think ? "on" : "off");
+    } else {
+      std::printf("usage: /think on|off\n");
+    }
+    return true;
+  }
+  const std::pair<const char*, MediaInput::Kind> kinds[] = {
+      {"/image ", MediaInput::Image}, {"/audio ", MediaInput::Audio}, {"/video ", MediaInput::Video}};
+  for (const auto& [cmd, kind] : kinds)
+    if (line.rfind(cmd, 0) == 0) {
+      try {
+        conv.attached.push_back(read_media_file(line.substr(std::strlen(cmd)), kind));
+        std::printf("(attached %s)\n", conv.attached.back().name.c_str());
+      } catch (const Error& e) {
+        std::printf("error: %s\n", e.what());
+      }
+      return true;
+    }
+  if (line[0] == '/') {
+    std::printf("unknown command %s\n%s", line.c_str(), kHelp);
+    return true;
+  }
+  return false;
+}
+
+void chat_loop(const ChatCli& o) {
+  const GenerationArgs& g = o.gen;
+  LoadedModel m = g.model.load();
+  const Gemma4Config& c = m.weights->config;
+  const Tokenizer& tok = *m.tokenizer;
+  std::unique_ptr<Engine> engine = g.make_engine(m, 1024);
+  ThreadPool media_pool(g.model.threads);
+  Conversation conv;
+  conv.attached = g.media.read_in_order(o.cmd);  // --image/--audio/--video: the first message
+  bool think = g.think;
   std::signal(SIGINT, on_sigint);
   std::fprintf(stderr, "%s", kHelp);
 
@@ -70,125 +110,64 @@ void chat_loop(const ChatOptionsCli& o) {
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
     if (line == "/exit" || line == "/quit") break;
-    if (line == "/help") {
-      std::printf("%s", kHelp);
-      continue;
-    }
-    if (line == "/clear") {
-      history.clear();
-      history_media.clear();
-      attached.clear();
-      std::printf("(new conversation)\n");
-      continue;
-    }
-    if (line.rfind("/think", 0) == 0) {
-      std::string arg = line.size() > 7 ? line.substr(7) : "";
-      if (arg == "on" || arg == "off") {
-        think = arg == "on";
-        std::printf("(thinking %s)\n", think ? "on" : "off");
-      } else {
-        std::printf("usage: /think on|off\n");
-      }
-      continue;
-    }
-    {
-      const std::pair<const char*, MediaInput::Kind> kinds[] = {
-          {"/image ", MediaInput::Image}, {"/audio ", MediaInput::Audio}, {"/video ", MediaInput::Video}};
-      bool handled = false;
-      for (const auto& [cmd, kind] : kinds)
-        if (line.rfind(cmd, 0) == 0) {
-          handled = true;
-          try {
-            attached.push_back(read_media_file(line.substr(std::strlen(cmd)), kind));
-            std::printf("(attached %s)\n", attached.back().name.c_str());
-          } catch (const Error& e) {
-            std::printf("error: %s\n", e.what());
-          }
-        }
-      if (handled) continue;
-    }
-    if (line[0] == '/') {
-      std::printf("unknown command %s\n%s", line.c_str(), kHelp);
-      continue;
-    }
+    if (command(line, conv, think)) continue;
+    line = g.user_text(line);  // -e applies to every message typed, as in llama.cpp
 
-    std::vector<ChatMessage> msgs;
-    if (!o.system.empty()) msgs.push_back({"system", {{ContentPart::Text, o.system}}, "", {}, "", ""});
-    msgs.insert(msgs.end(), history.begin(), history.end());
+    std::string text;
     ChatMessage user{"user", {}, "", {}, "", ""};
-    for (const auto& in : attached) user.parts.push_back(media_part(in.kind));
-    user.parts.push_back({ContentPart::Text, line});
-    msgs.push_back(user);
-    ChatOptions co;
-    co.enable_thinking = think;
-    std::vector<MediaInput> media = history_media;
-    media.insert(media.end(), attached.begin(), attached.end());
-    Prompt full;
-    try {
-      full = build_multimodal_prompt(m, decoder.pool(), render_chat(msgs, co), media,
-                                     o.media.options());
-    } catch (const Error& e) {
-      std::printf("error: %s\n", e.what());
-      attached.clear();
-      continue;
-    }
-    const std::vector<int32_t> all = prompt_prefix_keys(full);  // ids; soft rows by content
-
-    // Keep the longest common prefix that the cache can still hold; compute the rest.
-    size_t common = 0;
-    while (common < cached.size() && common < all.size() && cached[common] == all[common]) ++common;
-    if (common == all.size()) --common;  // at least one row must be computed for logits
-    common = static_cast<size_t>(keep_outside_blocks(static_cast<int64_t>(common), full));
-    if (cache.can_truncate(static_cast<int64_t>(common))) {
-      cache.truncate(static_cast<int64_t>(common));
+    if (g.raw) {
+      // The transcript as typed: special tokens parsed, media placeholders taken in order.
+      text = conv.raw + line;
+      const std::string& bos = tok.piece(tok.bos_id());
+      if (tok.add_bos() && text.compare(0, bos.size(), bos) != 0) text = bos + text;
     } else {
-      cache.clear();
-      common = 0;
+      std::vector<ChatMessage> msgs;
+      if (!g.system.empty()) msgs.push_back({"system", {{ContentPart::Text, g.system}}, "", {}, "", ""});
+      msgs.insert(msgs.end(), conv.messages.begin(), conv.messages.end());
+      for (const auto& in : conv.attached) user.parts.push_back(media_part(in.kind));
+      user.parts.push_back({ContentPart::Text, line});
+      msgs.push_back(user);
+      ChatOptions co;
+      co.enable_thinking = think;
+      text = render_chat(msgs, co);
     }
-    cached.assign(all.begin(), all.begin() + common);
-    if (static_cast<int64_t>(all.size()) + 1 >= cache.n_ctx()) {
-      std::printf("(the conversation no longer fits the context of %lld tokens; /clear to start "
-                  "again)\n", static_cast<long long>(cache.n_ctx()));
-      continue;
-    }
-    Prompt prompt;
-    prompt.tokens.assign(full.tokens.begin() + common, full.tokens.end());
-    if (!full.soft.empty()) prompt.soft.assign(full.soft.begin() + common, full.soft.end());
-    for (const auto& [b, e] : full.bidirectional)
-      if (b >= static_cast<int64_t>(common))
-        prompt.bidirectional.emplace_back(b - common, e - common);
-    GenerateOptions g;
-    g.max_tokens = static_cast<int>(std::min<int64_t>(o.n_predict, cache.n_ctx() - all.size()));
-    g.sampling = o.sampling.resolve(c);
-    g.stop_ids = c.stop_ids;
-    g_interrupt = false;
-    g_generating = true;
-    GenerateResult r;
+    std::vector<MediaInput> media = conv.media;
+    media.insert(media.end(), conv.attached.begin(), conv.attached.end());
+    EngineResult r;
+    std::vector<int32_t> prompt_ids;
     try {
-      r = generate(decoder, cache, *m.tokenizer, prompt, g, [](const std::string& s) {
-        std::fwrite(s.data(), 1, s.size(), stdout);
-        std::fflush(stdout);
-        return true;
-      }, &g_interrupt);
+      Prompt p = build_multimodal_prompt(m, media_pool, text, media, g.media.options());
+      prompt_ids = p.tokens;
+      g_interrupt = false;
+      g_generating = true;
+      r = generate(*engine, g.request(c, std::move(p)), g.json ? nullptr : print_token,
+                   &g_interrupt);
+      g_generating = false;
     } catch (const Error& e) {
       g_generating = false;
-      cache.clear();
-      cached.clear();
-      std::printf("\nerror: %s\n", e.what());
+      std::printf("error: %s\n", e.what());
+      if (!g.raw) conv.attached.clear();
       continue;
     }
-    g_generating = false;
-    std::printf(r.stop_reason == "cancelled" ? " [stopped]\n" : "\n");
-    cached.insert(cached.end(), all.begin() + cached.size(), all.end());
-    cached.insert(cached.end(), r.generated.begin(), r.generated.end());
-    cached.resize(static_cast<size_t>(cache.n_past()));
+    if (g.json)
+      std::printf("%s\n", result_json(prompt_ids, r).c_str());
+    else
+      std::printf(r.stop_reason == StopReason::kCancelled ? " [stopped]\n" : "\n");
+    if (r.stop_reason == StopReason::kError) {
+      std::printf("error: %s\n", r.error.c_str());
+      continue;
+    }
+    conv.media.insert(conv.media.end(), conv.attached.begin(), conv.attached.end());
+    conv.attached.clear();
+    if (g.raw) {
+      conv.raw += line + r.text;
+      continue;
+    }
     ParsedOutput parsed = parse_output(r.text);
-    history.push_back(std::move(user));
-    history_media.insert(history_media.end(), attached.begin(), attached.end());
-    attached.clear();
+    conv.messages.push_back(std::move(user));
     ChatMessage answer{"assistant", {{ContentPart::Text, parsed.content}}, parsed.reasoning, {}, "", ""};
     answer.tool_calls = parsed.tool_calls;
-    history.push_back(std::move(answer));
+    conv.messages.push_back(std::move(answer));
   }
 }
 
@@ -196,14 +175,13 @@ void chat_loop(const ChatOptionsCli& o) {
 
 void register_chat(CLI::App& app) {
   auto* cmd = app.add_subcommand("chat", "interactive chat in the terminal");
-  static ChatOptionsCli o;
-  o.model.add_to(cmd);
-  o.sampling.add_to(cmd);
-  o.media.add_to(cmd);
-  cmd->add_option("--system", o.system, "system prompt");
-  cmd->add_flag("--think", o.think, "start with thinking mode on");
-  cmd->add_option("-n,--n-predict", o.n_predict, "maximum tokens per answer")->capture_default_str();
-  cmd->callback([] { chat_loop(o); });
+  static ChatCli o;
+  o.gen.add_to(cmd, 1024);
+  o.cmd = cmd;
+  cmd->callback([] {
+    o.gen.finish();
+    chat_loop(o);
+  });
 }
 
 }  // namespace ug::cli

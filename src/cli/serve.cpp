@@ -64,6 +64,11 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--cache-rollback", o.engine.rollback,
                   "tokens a slot can cut back for prefix reuse (sliding-window margin)")
       ->capture_default_str();
+  cmd->add_option("--draft-n", o.engine.draft_max,
+                  "with --assistant: draft tokens per step at most (adapted to the acceptance; "
+                  "0: no speculative decoding)")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
   cmd->add_option("--api-key", o.server.api_key, "require Authorization: Bearer KEY");
   cmd->add_flag("--allow-remote-media", o.server.allow_remote_media,
                 "let requests name http(s) media URLs for the server to fetch");

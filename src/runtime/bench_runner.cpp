@@ -10,8 +10,9 @@
 
 #include "base/error.h"
 #include "kernels/bandwidth.h"
+#include "runtime/bench_util.h"
 #include "model/decoder.h"
-#include "runtime/generator.h"
+#include "runtime/prefill.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
 
@@ -19,56 +20,7 @@ namespace ug {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Mean and sample standard deviation (0 for one value).
-std::pair<double, double> mean_sd(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m += x;
-  m /= v.size();
-  if (v.size() < 2) return {m, 0.0};
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return {m, std::sqrt(s / (v.size() - 1))};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-BenchResult summarize(std::string name, int64_t tokens, const std::vector<double>& seconds,
-                      bool latency) {
-  BenchResult r;
-  r.test = std::move(name);
-  r.tokens = tokens;
-  r.latency = latency;
-  r.reps = static_cast<int>(seconds.size());
-  std::tie(r.seconds, r.seconds_sd) = mean_sd(seconds);
-  std::vector<double> rates;
-  for (double s : seconds) rates.push_back(tokens / s);
-  std::tie(r.tokens_per_second, r.sd) = mean_sd(rates);
-  return r;
-}
-
-// Random prompt tokens (BOS first), as llama-bench uses, avoiding the special-token range.
-std::vector<int32_t> random_tokens(int64_t n, const Gemma4Config& c, uint64_t& state) {
-  std::vector<int32_t> t;
-  t.reserve(n);
-  t.push_back(c.bos_id);
-  const int64_t lo = std::min<int64_t>(1000, c.vocab_size / 2),
-                span = std::min<int64_t>(c.vocab_size - lo, 250000);
-  while (static_cast<int64_t>(t.size()) < n) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    t.push_back(static_cast<int32_t>(lo + static_cast<int64_t>((state >> 33) % span)));
-  }
-  return t;
-}
+using Clock = BenchClock;
 
 void decode_tokens(Decoder& dec, KvCache& cache, int n, std::vector<int32_t> tokens,
                    std::vector<float>& logits) {
@@ -149,7 +101,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   lo.quantize = o.quantize;
   lo.threads = o.threads;
   auto t_load = Clock::now();
-  LoadedModel model = load_model(o.model, lo);
+  LoadedModel model = load_model(o.model, lo, o.assistant);
   say("loaded " + o.model + " in " + std::to_string(since(t_load)) + " s");
   const Gemma4Config& c = model.weights->config;
   if (o.image_tokens > 0 && !model.weights->vision)
@@ -282,6 +234,9 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     ttft(std::string("ttft_audio") + secs, "<|audio|>Transcribe this audio.", in, MediaOptions{});
   }
 
+  if (!o.assistant.empty()) bench_speculative(model, dec, o, rep, say);
+  if (!o.parallel.empty()) bench_parallel(model, o, rep, say);
+
   if (o.bandwidth_bytes > 0 && rep.bandwidth_samples.empty())
     rep.bandwidth_samples.push_back(measure_read_bandwidth_gbps(dec.pool(), o.bandwidth_bytes));
   if (!rep.bandwidth_samples.empty()) rep.bandwidth_gb_per_s = median(rep.bandwidth_samples);
@@ -296,6 +251,11 @@ nlohmann::json bench_to_json(const BenchReport& r) {
   nlohmann::json results = nlohmann::json::array();
   for (const auto& x : r.results) {
     nlohmann::json j = {{"test", x.test}, {"tokens", x.tokens}, {"reps", x.reps}};
+    if (x.ratio > 0) {
+      j["ratio"] = x.ratio;
+      j["ratio_of"] = x.ratio_of;
+    }
+    if (x.acceptance >= 0) j["acceptance"] = x.acceptance;
     if (x.latency) {
       j["seconds"] = x.seconds;
       j["sd"] = x.seconds_sd;
@@ -332,8 +292,11 @@ std::string bench_to_table(const BenchReport& r) {
   for (const auto& x : r.results) {
     s += fmt("| %s | %s | %.2f GiB | %.2f B | %d | %s | ", path.c_str(), type.c_str(), gib, params,
              r.threads, x.test.c_str());
-    s += x.latency ? fmt("%.3f ± %.3f s |\n", x.seconds, x.seconds_sd)
-                   : fmt("%.2f ± %.2f t/s |\n", x.tokens_per_second, x.sd);
+    s += x.latency ? fmt("%.3f ± %.3f s", x.seconds, x.seconds_sd)
+                   : fmt("%.2f ± %.2f t/s", x.tokens_per_second, x.sd);
+    if (x.ratio > 0) s += fmt(" (%.2f× %s)", x.ratio, x.ratio_of.c_str());
+    if (x.acceptance >= 0) s += fmt(", %.0f%% of drafts accepted", 100 * x.acceptance);
+    s += " |\n";
   }
   s += fmt("\npeak RSS %.1f MiB; weights read per token %.1f MiB", r.peak_rss_bytes / 1048576.0,
            r.weight_bytes_per_token / 1048576.0);

@@ -32,6 +32,14 @@ struct BenchOptions {
   std::optional<DType> quantize;          // quantize-on-load
   uint64_t bandwidth_bytes = 1ull << 30;  // buffer of the bandwidth measure; 0: skip it
   uint64_t seed = 1;                      // of the random prompt tokens
+  // Speculative decoding (bench_engine.cpp): the MTP assistant (GGUF or HF folder). Reports decode
+  // through the engine with and without drafting, the acceptance rate, and the cost of one
+  // verification pass of k+1 tokens against one plain decode step, k = 1..draft_max.
+  std::string assistant;
+  int draft_max = 4;
+  // Many users (bench_engine.cpp): aggregate decode speed of N concurrent requests through the
+  // engine against one, and a new request's time to first token while N others stream.
+  std::vector<int> parallel;
 };
 
 struct BenchResult {
@@ -41,6 +49,9 @@ struct BenchResult {
   double seconds = 0, seconds_sd = 0;    // mean and sd of per-rep times
   bool latency = false;                  // ttft tests report seconds
   int reps = 0;
+  double ratio = 0;      // > 0: this result against `ratio_of` (measured in the same run)
+  std::string ratio_of;  // what the ratio compares with
+  double acceptance = -1;  // speculative tests: accepted / drafted tokens
 };
 
 struct BenchReport {
@@ -56,6 +67,14 @@ struct BenchReport {
   nlohmann::json model;                 // path, format, sizes, types
   int threads = 0;
 };
+
+struct LoadedModel;
+class Decoder;
+// The engine-level tests of BenchOptions::assistant and ::parallel, appended to rep.results.
+void bench_speculative(const LoadedModel& model, Decoder& dec, const BenchOptions& o,
+                       BenchReport& rep, const std::function<void(const std::string&)>& say);
+void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
+                    const std::function<void(const std::string&)>& say);
 
 // log (may be null) receives progress lines. Throws ug::Error for bad options or a model that
 // lacks the weights a requested test needs.

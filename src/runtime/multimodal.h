@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "runtime/generator.h"
+#include "runtime/prompt.h"
 #include "runtime/model_loader.h"
 
 namespace ug {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/kv_cache.h"
-#include "runtime/generator.h"
+#include "runtime/prompt.h"
 
 namespace ug {
 

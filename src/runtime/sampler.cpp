@@ -163,3 +163,15 @@ std::vector<std::pair<std::int32_t, float>> top_logprobs(const float* logits, in
 }
 
 }  // namespace ug
+
+namespace ug {
+
+float log_softmax_at(const float* z, int64_t n, int32_t id) {
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, z[i]);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::exp(double(z[i]) - mx);
+  return static_cast<float>(double(z[id]) - mx - std::log(s));
+}
+
+}  // namespace ug

@@ -48,6 +48,9 @@ class Sampler {
   std::vector<std::int32_t> touched_;  // ids with non-zero counts_
 };
 
+// log-softmax(z)[id] over the whole vocabulary.
+float log_softmax_at(const float* z, int64_t n, int32_t id);
+
 // The k most likely tokens with their log-probabilities (log-softmax over the whole vocab),
 // most likely first, lower id first on ties.
 std::vector<std::pair<std::int32_t, float>> top_logprobs(const float* logits, int vocab, int k);

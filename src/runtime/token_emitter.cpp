@@ -2,7 +2,41 @@
 
 #include <algorithm>
 
+#include "base/error.h"
+#include "runtime/constraint.h"
+
 namespace ug {
+
+namespace {
+
+// One pass the compiler vectorises (x != x only for NaN); an early exit would not.
+bool has_nan(const float* z, int64_t n) {
+  bool bad = false;
+  for (int64_t i = 0; i < n; ++i) bad |= z[i] != z[i];
+  return bad;
+}
+
+}  // namespace
+
+SamplingParams with_model_suppression(SamplingParams params, const Gemma4Config& config) {
+  for (int32_t t : config.suppress_tokens)
+    if (std::find(params.suppress.begin(), params.suppress.end(), t) == params.suppress.end())
+      params.suppress.push_back(t);
+  return params;
+}
+
+size_t stop_string_hold(const std::string& text, const std::vector<std::string>& stops) {
+  size_t hold = 0;
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    for (size_t k = std::min(s.size() - 1, text.size()); k > hold; --k)
+      if (text.compare(text.size() - k, k, s, 0, k) == 0) {
+        hold = k;
+        break;
+      }
+  }
+  return hold;
+}
 
 std::string StopText::push(int32_t id) {
   pending_ += stream_.push(id);
@@ -28,59 +62,42 @@ std::string StopText::flush() {
 }
 
 TokenEmitter::TokenEmitter(const Gemma4Config& config, const Tokenizer& tokenizer,
-                           const Prompt& prompt, const GenerateOptions& opt,
-                           const std::function<bool(const std::string&)>& on_text,
-                           const std::atomic<bool>* cancel, GenerateResult& r)
+                           const EngineRequest& request)
     : config_(config),
-      opt_(opt),
-      on_text_(on_text),
-      cancel_(cancel),
-      r_(r),
-      sampler_(with_model_suppression(opt.sampling, config), config.vocab_size),
-      history_(prompt.tokens),
-      text_(tokenizer, opt.stop_strings) {}
+      req_(request),
+      sampler_(with_model_suppression(request.sampling, config), config.vocab_size),
+      history_(request.prompt.tokens),
+      text_(tokenizer, request.stop_strings) {}
 
-void TokenEmitter::release(const std::string& text) {
-  if (text.empty()) return;
-  r_.text += text;
-  if (on_text_ && !on_text_(text)) stopped_by_client_ = true;
-}
-
-bool TokenEmitter::take(float* z, bool& emitted) {
-  emitted = false;
-  if (cancel_ && cancel_->load()) {
-    r_.stop_reason = "cancelled";
-    return true;
-  }
+EngineToken TokenEmitter::take(float* z) {
   const int vocab = static_cast<int>(config_.vocab_size);
-  StepInfo info;
-  if (opt_.top_logprobs > 0) info.top = top_logprobs(z, vocab, opt_.top_logprobs);
-  if (opt_.top_logprobs > 0) raw_.assign(z, z + vocab);
-  const int32_t id = sampler_.sample(z, history_);
-  info.id = id;
-  if (opt_.top_logprobs > 0) info.logprob = log_softmax_at(raw_.data(), vocab, id);
-  r_.generated.push_back(id);
-  history_.push_back(id);
-  r_.steps.push_back(std::move(info));
-  emitted = true;
-  if (std::find(opt_.stop_ids.begin(), opt_.stop_ids.end(), id) != opt_.stop_ids.end()) {
-    r_.stop_reason = "stop";
-    return true;
+  if (has_nan(z, vocab))
+    fail("the model produced NaN logits at generated token ", generated_ + 1,
+         " (the weights or the input give non-finite values)");
+  EngineToken out;
+  StepInfo& info = out.step;
+  const bool lp = req_.logprobs || req_.top_logprobs > 0;
+  if (req_.top_logprobs > 0) info.top = top_logprobs(z, vocab, req_.top_logprobs);
+  if (lp) raw_.assign(z, z + vocab);
+  if (req_.constraint) req_.constraint->mask(z, vocab);
+  info.id = sampler_.sample(z, history_);
+  if (lp) info.logprob = log_softmax_at(raw_.data(), vocab, info.id);
+  if (req_.constraint && !req_.constraint->accept(info.id))
+    fail("the sampled token ", info.id, " is not allowed by the output constraint");
+  history_.push_back(info.id);
+  ++generated_;
+  if (std::find(req_.stop_ids.begin(), req_.stop_ids.end(), info.id) != req_.stop_ids.end()) {
+    stop_ = StopReason::kEndToken;
+    return out;
   }
-  release(text_.push(id));
-  if (text_.stopped()) {
-    r_.stop_reason = "stop";
-    return true;
-  }
-  if (stopped_by_client_) {
-    r_.stop_reason = "cancelled";
-    return true;
-  }
-  return static_cast<int>(r_.generated.size()) >= opt_.max_tokens;
+  out.text = text_.push(info.id);
+  if (text_.stopped())
+    stop_ = StopReason::kStopString;
+  else if (req_.max_tokens > 0 && generated_ >= req_.max_tokens)
+    stop_ = StopReason::kLength;
+  return out;
 }
 
-void TokenEmitter::finish() {
-  if (!text_.stopped()) release(text_.flush());
-}
+std::string TokenEmitter::flush() { return text_.stopped() ? std::string() : text_.flush(); }
 
 }  // namespace ug

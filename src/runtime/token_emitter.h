@@ -1,14 +1,15 @@
-// Generated tokens to text and stop decisions, shared by plain and speculative generation and by
-// the serving engine, so all of them sample, stop and stream alike.
+// One request's generated tokens: sampling, log-probabilities, stop tokens, stop strings, the
+// token limit and the text released to the client. The engine keeps one per running request, so
+// every front end samples, stops and streams alike.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "runtime/generator.h"
+#include "model/config.h"
+#include "runtime/request.h"
+#include "text/tokenizer.h"
 
 namespace ug {
 
@@ -35,41 +36,43 @@ class StopText {
   bool stopped_ = false;
 };
 
-// One generated token at a time: sampling, log-probabilities, stop tokens and stop strings, and
-// the text handed to on_text.
 class TokenEmitter {
  public:
-  // r receives the tokens, steps, text and stop reason; it, opt and on_text must outlive the
-  // emitter.
-  TokenEmitter(const Gemma4Config& config, const Tokenizer& tokenizer, const Prompt& prompt,
-               const GenerateOptions& opt, const std::function<bool(const std::string&)>& on_text,
-               const std::atomic<bool>* cancel, GenerateResult& r);
+  // request must outlive the emitter; history starts as the prompt's tokens.
+  TokenEmitter(const Gemma4Config& config, const Tokenizer& tokenizer,
+               const EngineRequest& request);
 
-  // Samples the next token from the target's logits z[vocab], which the sampler may change in
-  // place (a copy is kept only when log-probabilities are asked for). Returns true when
-  // generation ends (a stop token or string, the client or cancel flag, max_tokens reached);
-  // emitted says whether a token was added.
-  bool take(float* z, bool& emitted);
+  // Samples the next token from the model's logits z [vocab], which are changed in place (a
+  // copy is kept only when log-probabilities are asked for), and decides whether generation
+  // ends. Throws ug::Error when the logits hold NaN or leave no token to sample.
+  EngineToken take(float* z);
+
+  StopReason stop() const { return stop_; }  // kNone while generation goes on
+  void stop_with(StopReason r) { stop_ = r; }
+  // Releases the text held back for a stop string that never came (call once, at the end).
+  std::string flush();
 
   // The prompt and every token taken so far.
   const std::vector<int32_t>& history() const { return history_; }
-
-  // Releases the text held back for a stop string that never came (call once, at the end).
-  void finish();
+  int64_t generated() const { return generated_; }
+  const SamplingParams& sampling() const { return sampler_.params(); }
 
  private:
-  void release(const std::string& text);
-
   const Gemma4Config& config_;
-  const GenerateOptions& opt_;
-  const std::function<bool(const std::string&)>& on_text_;
-  const std::atomic<bool>* cancel_;
-  GenerateResult& r_;
+  const EngineRequest& req_;
   Sampler sampler_;
   std::vector<int32_t> history_;
   StopText text_;
   std::vector<float> raw_;  // z before sampling, for log-probabilities
-  bool stopped_by_client_ = false;
+  int64_t generated_ = 0;
+  StopReason stop_ = StopReason::kNone;
 };
+
+// The request's sampling parameters plus the model's suppressed tokens (text spec §3.8).
+SamplingParams with_model_suppression(SamplingParams params, const Gemma4Config& config);
+
+// Length of the longest suffix of `text` that is a proper prefix of some stop string: that much
+// must be held back until the next token decides.
+size_t stop_string_hold(const std::string& text, const std::vector<std::string>& stops);
 
 }  // namespace ug

@@ -58,6 +58,7 @@ std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const Ge
   r.stop_strings = p.stop;
   r.logprobs = p.logprobs;
   r.top_logprobs = p.top_logprobs;
+  r.draft = p.draft;
   const int64_t n_ctx = b.engine->options().n_ctx;
   if (static_cast<int64_t>(prompt.tokens.size()) >= n_ctx)
     throw ApiError(400,

@@ -48,6 +48,16 @@ std::string Metrics::render(const Engine* engine) const {
          "Prompt tokens reused from a slot's prefix cache.", double(s.cached_tokens));
   metric("unigemma_generated_tokens_total", "counter", "Tokens generated.",
          double(s.generated_tokens));
+  metric("unigemma_draft_tokens_total", "counter",
+         "Tokens proposed by the speculative drafter (the MTP assistant).",
+         double(s.drafted_tokens));
+  metric("unigemma_draft_tokens_accepted_total", "counter",
+         "Drafted tokens the model agreed with (kept without a pass of their own).",
+         double(s.accepted_tokens));
+  metric("unigemma_draft_verify_passes_total", "counter", "Forward passes that verified drafts.",
+         double(s.verify_passes));
+  metric("unigemma_failed_requests_total", "counter",
+         "Requests that ended with an error inside the engine.", double(s.failed_requests));
   metric("unigemma_prefill_tokens_per_second", "gauge", "Average prefill speed.",
          s.prefill_seconds > 0 ? double(s.prompt_tokens) / s.prefill_seconds : 0);
   metric("unigemma_decode_tokens_per_second", "gauge",

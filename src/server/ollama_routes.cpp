@@ -38,7 +38,9 @@ int64_t ns(double seconds) { return static_cast<int64_t>(seconds * 1e9); }
 json final_fields(const EngineResult& r) {
   const double total = r.queue_seconds + r.prompt_seconds + r.generation_seconds;
   return {{"done", true},
-          {"done_reason", r.stop_reason == "length" ? "length" : "stop"},
+          {"done_reason", r.stop_reason == StopReason::kLength     ? "length"
+                         : r.stop_reason == StopReason::kShutdown ? "shutdown"
+                                                                  : "stop"},
           {"total_duration", ns(total)},
           {"load_duration", 0},
           {"prompt_eval_count", r.prompt_tokens},
@@ -79,7 +81,7 @@ void respond(Server::State&, httplib::Response& res, std::shared_ptr<RequestHand
                     [handle, shape, error_line](const std::vector<EngineToken>&, bool done) {
                       if (!done) return std::string();
                       const EngineResult& r = handle->result();
-                      if (r.stop_reason == "error") return error_line(r);
+                      if (r.stop_reason == StopReason::kError) return error_line(r);
                       ParsedOutput out = parse_output(r.text);
                       json j = shape(out.content, out.reasoning, out.tool_calls);
                       j.update(final_fields(r));
@@ -101,7 +103,7 @@ void respond(Server::State&, httplib::Response& res, std::shared_ptr<RequestHand
         for (const EngineToken& t : toks) emit(parser->push(t.text));
         if (!done) return out;
         const EngineResult& r = handle->result();
-        if (r.stop_reason == "error") return out + error_line(r);
+        if (r.stop_reason == StopReason::kError) return out + error_line(r);
         emit(parser->finish());
         json j = shape("", "", {});
         j.update(final_fields(r));
@@ -137,7 +139,7 @@ void api_chat(Server::State& s, const httplib::Request& req, httplib::Response& 
   } catch (const Error& e) {
     bad_request(e.what(), "messages");
   }
-  Prompt prompt = build_prompt(*b, text, in.media, s.opt.media);
+  Prompt prompt = build_prompt(*b, text, in.media, p.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, true, stream);
 }
 
@@ -192,7 +194,7 @@ void api_generate(Server::State& s, const httplib::Request& req, httplib::Respon
     co.enable_thinking = ollama_thinking(body);
     text = render_chat(msgs, co);
   }
-  Prompt prompt = build_prompt(*b, text, media, s.opt.media);
+  Prompt prompt = build_prompt(*b, text, media, p.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, false, stream);
 }
 

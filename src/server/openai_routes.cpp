@@ -73,8 +73,9 @@ json usage_json(const EngineResult& r) {
 }
 
 std::string finish_reason(const EngineResult& r, bool tool_calls) {
+  if (r.stop_reason == StopReason::kShutdown) return "shutdown";  // the answer is cut short
   if (tool_calls) return "tool_calls";
-  return r.stop_reason == "length" ? "length" : "stop";
+  return r.stop_reason == StopReason::kLength ? "length" : "stop";
 }
 
 std::string sse(const json& j) { return "data: " + dump(j) + "\n\n"; }
@@ -115,7 +116,7 @@ void chat_completions(Server::State& s, const httplib::Request& req, httplib::Re
   } catch (const Error& e) {
     bad_request(e.what(), "messages");
   }
-  Prompt prompt = build_prompt(*b, text, in.media, s.opt.media);
+  Prompt prompt = build_prompt(*b, text, in.media, p.media);
   auto handle = submit(*b, prompt, p, s.opt);
 
   const std::string id = random_id("chatcmpl-");
@@ -127,7 +128,7 @@ void chat_completions(Server::State& s, const httplib::Request& req, httplib::Re
         [handle, b, id, created, model, p](const std::vector<EngineToken>&, bool done) {
           if (!done) return std::string();
           const EngineResult& r = handle->result();
-          if (r.stop_reason == "error") return dump(engine_error(r));
+          if (r.stop_reason == StopReason::kError) return dump(engine_error(r));
           ParsedOutput out = parse_output(r.text);
           json msg = {{"role", "assistant"}};
           msg["content"] =
@@ -189,7 +190,7 @@ void chat_completions(Server::State& s, const httplib::Request& req, httplib::Re
                     }
                     if (!done) return out;
                     const EngineResult& r = handle->result();
-                    if (r.stop_reason == "error")
+                    if (r.stop_reason == StopReason::kError)
                       return out + sse(engine_error(r)) + "data: [DONE]\n\n";
                     emit(st->parser.finish(), nullptr);
                     out += sse(chunk(json::object(), finish_reason(r, st->n_calls > 0), nullptr));
@@ -271,7 +272,7 @@ void completions(Server::State& s, const httplib::Request& req, httplib::Respons
         [handle, b, p, make](const std::vector<EngineToken>&, bool done) {
           if (!done) return std::string();
           const EngineResult& r = handle->result();
-          if (r.stop_reason == "error") return dump(engine_error(r));
+          if (r.stop_reason == StopReason::kError) return dump(engine_error(r));
           json choice = {
               {"text", r.text}, {"index", 0}, {"finish_reason", finish_reason(r, false)}};
           choice["logprobs"] = p.logprobs ? completion_logprobs(*b, r.steps, 0) : json(nullptr);
@@ -297,7 +298,7 @@ void completions(Server::State& s, const httplib::Request& req, httplib::Respons
         }
         if (!done) return out;
         const EngineResult& r = handle->result();
-        if (r.stop_reason == "error") return out + sse(engine_error(r)) + "data: [DONE]\n\n";
+        if (r.stop_reason == StopReason::kError) return out + sse(engine_error(r)) + "data: [DONE]\n\n";
         json last = {{"text", ""}, {"index", 0}, {"finish_reason", finish_reason(r, false)}};
         last["logprobs"] = nullptr;
         json j = make(last);

@@ -320,6 +320,8 @@ bool openai_thinking(const json& body) {
 GenParams parse_openai_params(const json& body, const Backend& b, const ServerOptions& opt) {
   GenParams p;
   p.sampling = default_sampling(b);
+  p.media = opt.media;
+  parse_run_fields(body, "", p);
   for (const char* key : {"max_tokens", "max_completion_tokens"})
     if (const json* v = field(body, key)) {
       const int64_t n = need_int(*v, key, 1, INT32_MAX);
@@ -419,10 +421,12 @@ bool ollama_thinking(const json& body) {
 GenParams parse_ollama_options(const json& body, const Backend& b, const ServerOptions& opt) {
   GenParams p;
   p.sampling = default_sampling(b);
+  p.media = opt.media;
   const json* o = field(body, "options");
   if (!o) return p;
   if (!o->is_object()) bad_request("options must be an object", "options");
   const std::string pre = "options.";
+  parse_run_fields(*o, pre, p);
   if (const json* v = field(*o, "temperature"))
     p.sampling.temperature = static_cast<float>(need_number(*v, pre + "temperature", 0, 100));
   if (const json* v = field(*o, "top_k"))
@@ -452,6 +456,25 @@ GenParams parse_ollama_options(const json& body, const Backend& b, const ServerO
                           : static_cast<int>(std::min<int64_t>(n, opt.max_output_tokens));
   }
   return p;
+}
+
+void parse_run_fields(const json& obj, const std::string& prefix, GenParams& p) {
+  for (const char* key : {"draft_n", "speculative.n_max"})
+    if (const json* v = field(obj, key))
+      p.draft = static_cast<int>(need_int(*v, prefix + key, 0, 16));
+  if (const json* v = field(obj, "image_tokens")) {
+    const int64_t n = need_int(*v, prefix + "image_tokens", 70, 1120);
+    if (n != 70 && n != 140 && n != 280 && n != 560 && n != 1120)
+      bad_request(prefix + "image_tokens must be 70, 140, 280, 560 or 1120", prefix + "image_tokens");
+    p.media.image_tokens = static_cast<int>(n);
+  }
+  if (const json* v = field(obj, "video_audio"))
+    p.media.video_audio = need_bool(*v, prefix + "video_audio");
+  if (const json* v = field(obj, "audio_block_seconds"))
+    p.media.audio_block_seconds = need_number(*v, prefix + "audio_block_seconds", 1, 30);
+  if (const json* v = field(obj, "repeat_last_n"))
+    p.sampling.repeat_last_n =
+        static_cast<int>(need_int(*v, prefix + "repeat_last_n", -1, 1 << 20));
 }
 
 }  // namespace ug::server

@@ -151,7 +151,8 @@ int Server::start() {
 void Server::set_model(LoadedModel model, EngineOptions eo, const std::string& path) {
   State& s = *state_;
   auto b = std::make_shared<Backend>();
-  b->engine = std::make_unique<Engine>(model.weights, model.tokenizer, eo);
+  b->engine = std::make_unique<Engine>(model.weights, model.tokenizer, eo,
+                                       assistant_drafter(model.assistant));
   b->engine->on_first_token([&s](double t) { s.metrics.observe_ttft(t); });
   b->media_pool = std::make_unique<ThreadPool>(eo.threads);
   b->model = std::move(model);

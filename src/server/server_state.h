@@ -47,6 +47,8 @@ struct GenParams {
   std::vector<std::string> stop;
   bool logprobs = false;
   int top_logprobs = 0;
+  int draft = -1;      // speculative decoding: -1 the server's --draft-n, 0 off, n at most n
+  MediaOptions media;  // the server's, with the request's image_tokens / video_audio
 };
 
 struct Server::State {
@@ -81,6 +83,10 @@ GenParams parse_ollama_options(const json& body, const Backend& b, const ServerO
 // Thinking flag from chat_template_kwargs.enable_thinking / reasoning_effort (OpenAI) or
 // think (Ollama).
 bool openai_thinking(const json& body);
+// The fields that match `run` flags beyond OpenAI's and Ollama's own (request_extras.cpp):
+// draft_n (or llama.cpp's speculative.n_max), image_tokens, video_audio, audio_block_seconds,
+// repeat_last_n. `obj` is the body (OpenAI) or its options (Ollama); prefix names it in errors.
+void parse_run_fields(const json& obj, const std::string& prefix, GenParams& p);
 bool ollama_thinking(const json& body);
 
 // ---- generation (generation.cpp)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -51,3 +52,22 @@ TEST(ThreadPool, BackToBackAndAfterSleepingForEveryPollBudget) {
 }
 
 }  // namespace ug
+
+TEST(ThreadPool, AnExceptionInAnyPartReachesTheCallerAndThePoolKeepsWorking) {
+  ug::ThreadPool pool(3);
+  for (int thrower = 0; thrower < 3; ++thrower) {
+    std::atomic<int> done{0};
+    EXPECT_THROW(pool.parallel_for(3,
+                                   [&](int64_t b, int64_t, int) {
+                                     if (b == thrower) throw std::runtime_error("part failed");
+                                     done.fetch_add(1);
+                                   }),
+                 std::runtime_error);
+    EXPECT_EQ(done.load(), 2) << "the other parts run to their end";
+  }
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(100, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) sum.fetch_add(i);
+  });
+  EXPECT_EQ(sum.load(), 4950);
+}

@@ -179,4 +179,70 @@ TEST(Cli, ChatAnswersAndHandlesCommands) {
   std::remove(in.c_str());
 }
 
+// --json reports each step's log-probability even when no candidates are asked for.
+TEST(Cli, RunJsonReportsLogprobsWithoutTopCandidates) {
+  Result r = run("run -m " + tiny_gguf() + " -p Hi -n 4 --temp 0 --json --top-logprobs 0 -t 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["steps"].size(), 4u);
+  for (const auto& s : j["steps"]) {
+    EXPECT_LT(s["logprob"].get<double>(), 0.0);
+    EXPECT_TRUE(s["top"].empty());
+  }
+}
+
+// chat is a client of the same engine as run: run's flags work there too, media from the command
+// line go with the first message, and the second turn reuses the cached prefix.
+TEST(Cli, ChatTakesRunFlagsAndReusesThePrefix) {
+  std::string m = tiny_gguf();
+  std::string in = testing::TempDir() + "chat_flags_in.txt";
+  { std::ofstream(in) << "What is this?\nAnd now?\n/exit\n"; }
+  Result r = run("chat -m " + m + " --mmproj " + m.substr(0, m.size() - 5) +
+                 "-mmproj.gguf --image " + cli_media().jpg +
+                 " --image-tokens 70 -n 3 --temp 0 --json --top-logprobs 2 --stop zzzz -t 1 < " +
+                 in);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Two JSON documents, one per answer, after the prompts.
+  std::vector<nlohmann::json> docs;
+  for (size_t pos = 0; (pos = r.out.find("{\n", pos)) != std::string::npos;) {
+    size_t end = r.out.find("\n}", pos);
+    ASSERT_NE(end, std::string::npos);
+    docs.push_back(nlohmann::json::parse(r.out.substr(pos, end + 2 - pos)));
+    pos = end + 2;
+  }
+  ASSERT_EQ(docs.size(), 2u) << r.out;
+  EXPECT_GT(docs[0]["prompt_ids"].size(), 70u) << "the image's 70 soft tokens are in the prompt";
+  EXPECT_EQ(docs[0]["steps"][0]["top"].size(), 2u);
+  EXPECT_GT(docs[1]["timings"]["cached_tokens"].get<int>(), 70)
+      << "the second turn keeps the first turn's prefix, image included";
+  std::remove(in.c_str());
+}
+
+// --assistant drafts in run and in chat, and greedy output is the same as without it.
+TEST(Cli, AssistantDraftsInRunAndChat) {
+  std::string m = tiny_gguf();
+  const std::string a = m.substr(0, m.size() - 5) + "-assistant.gguf";
+  ASSERT_TRUE(std::filesystem::exists(a));
+  Result plain = run("run -m " + m + " -p 'Tell me a story' -n 12 --temp 0 --json -t 1");
+  Result spec = run("run -m " + m + " --assistant " + a +
+                    " -p 'Tell me a story' -n 12 --temp 0 --json --draft-n 3 -t 1");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  ASSERT_EQ(spec.code, 0) << spec.err;
+  auto jp = nlohmann::json::parse(plain.out), js = nlohmann::json::parse(spec.out);
+  EXPECT_EQ(jp["generated_ids"], js["generated_ids"]);
+  EXPECT_GT(js["timings"]["drafted_tokens"].get<int>(), 0);
+  EXPECT_NE(spec.err.find("speculative decoding"), std::string::npos) << spec.err;
+
+  std::string in = testing::TempDir() + "chat_assistant_in.txt";
+  { std::ofstream(in) << "Tell me a story\n/exit\n"; }
+  Result chat = run("chat -m " + m + " --assistant " + a + " -n 12 --temp 0 --json -t 1 < " + in);
+  ASSERT_EQ(chat.code, 0) << chat.err;
+  const size_t at = chat.out.find('{');
+  ASSERT_NE(at, std::string::npos) << chat.out;
+  auto jc = nlohmann::json::parse(chat.out.substr(at, chat.out.rfind('}') + 1 - at));
+  EXPECT_GT(jc["timings"]["drafted_tokens"].get<int>(), 0);
+  EXPECT_EQ(jc["generated_ids"], jp["generated_ids"]);
+  std::remove(in.c_str());
+}
+
 }  // namespace

@@ -17,6 +17,7 @@
 #include "kernels/isa.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
+#include "model/decoder.h"
 #include "runtime/multimodal.h"
 #include "shared_fixtures.h"
 

@@ -16,6 +16,7 @@
 #include "model/model_fixture.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
+#include "model/decoder.h"
 #include "runtime/multimodal.h"
 #include "text/chat_format.h"
 #include "shared_fixtures.h"

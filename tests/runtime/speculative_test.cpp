@@ -1,19 +1,23 @@
-// Speculative decoding (text spec §7.4–§7.5) gives exactly what plain generate() gives: greedy and
-// seeded sampling, stop tokens / stop strings / token limits falling inside a verified draft, the
-// KV cache left as generate() leaves it; with the MTP assistant and with oracle drafters that
-// force acceptance high (or half wrong).
-#include "runtime/speculative.h"
-
+// Speculative decoding inside the engine (text spec §7.4–§7.5) gives exactly what plain decoding
+// gives: greedy and seeded sampling, stop tokens / stop strings / token limits / the context end
+// falling inside a verified draft, one slot or several verified in one batched pass; with the MTP
+// assistant and with oracle drafters that force acceptance high (or half wrong). The adaptive
+// length turns a useless drafter off by itself.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "base/error.h"
 #include "model/test_model.h"
+#include "runtime/drafter.h"
+#include "runtime/engine.h"
 #include "runtime/model_loader.h"
+#include "runtime/token_emitter.h"
 
 namespace ug {
 namespace {
@@ -22,7 +26,7 @@ namespace fs = std::filesystem;
 
 struct Fixture {
   LoadedModel model;
-  AssistantModel assistant;
+  std::shared_ptr<AssistantModel> assistant;
 };
 
 // A tiny F32 target (window 16) and its random assistant, written once into the build folder.
@@ -49,16 +53,17 @@ const Fixture& fx() {
     }
     Fixture x;
     x.model = load_model(dir + "/model.gguf");
-    x.assistant = load_assistant(dir + "/model-assistant.gguf", x.model.weights->config);
+    x.assistant = std::make_shared<AssistantModel>(
+        load_assistant(dir + "/model-assistant.gguf", x.model.weights->config));
     return x;
   }();
   return f;
 }
 
-Prompt test_prompt(int n) {
+Prompt test_prompt(int n, uint64_t seed = 4242) {
   Prompt p;
   p.tokens.push_back(2);
-  uint64_t s = 4242;
+  uint64_t s = seed;
   while (static_cast<int>(p.tokens.size()) < n) {
     s = s * 6364136223846793005ull + 1442695040888963407ull;
     p.tokens.push_back(static_cast<int32_t>(1000 + (s >> 33) % 200000));
@@ -66,56 +71,53 @@ Prompt test_prompt(int n) {
   return p;
 }
 
-GenerateOptions greedy(int max_tokens) {
-  GenerateOptions g;
-  g.max_tokens = max_tokens;
-  g.sampling.temperature = 0;
-  return g;
+EngineRequest greedy(const Prompt& p, int max_tokens) {
+  EngineRequest r;
+  r.prompt = p;
+  r.max_tokens = max_tokens;
+  r.sampling.temperature = 0;
+  r.top_logprobs = 3;
+  r.logprobs = true;
+  return r;
 }
 
 constexpr int64_t kCtx = 512;
 constexpr int64_t kRollback = 5;  // sliding rings of 21 positions: they wrap many times
 
 struct Outcome {
-  GenerateResult r;
-  int64_t n_past = 0;
-  SpeculativeStats stats;
+  EngineResult r;
   std::string streamed;
+  EngineStats stats;
 };
 
-Outcome run_plain(const Prompt& p, const GenerateOptions& g, int stop_after_chunks = -1) {
-  Decoder dec(fx().model.weights, 2);
-  KvCache cache(dec.config(), kCtx, kRollback);
-  Outcome out;
-  int chunks = 0;
-  out.r = generate(dec, cache, *fx().model.tokenizer, p, g, [&](const std::string& s) {
-    out.streamed += s;
-    return ++chunks != stop_after_chunks;
-  });
-  out.n_past = cache.n_past();
-  return out;
+struct EngineSetup {
+  DrafterFactory drafter;  // null: plain decoding
+  int n_draft = 3;
+  bool fixed = true;  // draft n_draft every step (the verification path), not adaptively
+  int parallel = 1;
+  int64_t ctx = kCtx;
+};
+
+std::unique_ptr<Engine> make_engine(const EngineSetup& s) {
+  EngineOptions o;
+  o.parallel = s.parallel;
+  o.n_ctx = s.ctx;
+  o.rollback = kRollback;
+  o.threads = 2;
+  o.draft_max = s.n_draft;
+  o.draft_fixed = s.fixed;
+  return std::make_unique<Engine>(fx().model.weights, fx().model.tokenizer, o, s.drafter);
 }
 
-// drafter_of: null = the MTP assistant.
-using DrafterFactory = std::function<Drafter(Decoder&, const KvCache&)>;
-
-Outcome run_spec(const Prompt& p, const GenerateOptions& g, int n_draft,
-                 const DrafterFactory& drafter_of = nullptr, int stop_after_chunks = -1) {
-  Decoder dec(fx().model.weights, 2);
-  KvCache cache(dec.config(), kCtx, kRollback);
+Outcome run(const EngineRequest& rq, const EngineSetup& s, int stop_after_tokens = -1) {
+  auto engine = make_engine(s);
   Outcome out;
-  int chunks = 0;
-  auto on_text = [&](const std::string& s) {
-    out.streamed += s;
-    return ++chunks != stop_after_chunks;
-  };
-  if (drafter_of)
-    out.r = generate_with_drafter(dec, cache, drafter_of(dec, cache), *fx().model.tokenizer, p, g,
-                                  n_draft, on_text, nullptr, &out.stats);
-  else
-    out.r = generate_speculative(dec, cache, fx().assistant, *fx().model.tokenizer, p, g, n_draft,
-                                 on_text, nullptr, &out.stats);
-  out.n_past = cache.n_past();
+  int n = 0;
+  out.r = generate(*engine, rq, [&](const EngineToken& t) {
+    out.streamed += t.text;
+    return t.step.id < 0 || ++n != stop_after_tokens;
+  });
+  out.stats = engine->stats();
   return out;
 }
 
@@ -124,7 +126,6 @@ void expect_same(const Outcome& a, const Outcome& b) {
   EXPECT_EQ(a.r.text, b.r.text);
   EXPECT_EQ(a.streamed, b.streamed);
   EXPECT_EQ(a.r.stop_reason, b.r.stop_reason);
-  EXPECT_EQ(a.n_past, b.n_past) << "the cache must end as generate() leaves it";
   ASSERT_EQ(a.r.steps.size(), b.r.steps.size());
   for (size_t i = 0; i < a.r.steps.size(); ++i) {
     EXPECT_EQ(a.r.steps[i].id, b.r.steps[i].id);
@@ -137,175 +138,312 @@ void expect_same(const Outcome& a, const Outcome& b) {
 
 // Proposes the target's own greedy continuation (a second decoder over the whole history), so
 // every draft is right; from draft `wrong_from` on each draft is deliberately wrong.
+class OracleDrafter : public Drafter {
+ public:
+  explicit OracleDrafter(int wrong_from) : dec_(fx().model.weights, 1), wrong_from_(wrong_from) {}
+  void draft(const std::vector<int32_t>& history, const float*, int64_t, const KvCache&, int n,
+             const std::vector<int32_t>&, std::vector<int32_t>& drafts) override {
+    auto key = history;
+    key.push_back(n);
+    if (auto it = memo_.find(key); it != memo_.end()) {  // the same history always drafts alike
+      drafts = it->second;
+      return;
+    }
+    compute(history, n, drafts);
+    memo_[key] = drafts;
+  }
+
+ private:
+  void compute(const std::vector<int32_t>& history, int n, std::vector<int32_t>& drafts) {
+    KvCache cache(dec_.config(), kCtx, 0);
+    Batch b;
+    b.tokens = history;
+    std::vector<float> logits;
+    dec_.forward(b, cache, logits);
+    drafts.clear();
+    for (int k = 0; k < n; ++k) {
+      int32_t t =
+          static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      if (k >= wrong_from_) t = (t + 1) % dec_.config().vocab_size;
+      drafts.push_back(t);
+      Batch s;
+      s.tokens = {t};
+      dec_.forward(s, cache, logits);
+    }
+  }
+
+  Decoder dec_;
+  int wrong_from_;
+  std::map<std::vector<int32_t>, std::vector<int32_t>> memo_;
+};
+
+// Proposes the continuation of a known token sequence (free to compute, so the adaptive policy
+// sees a drafter that is both right and cheap); off the sequence it proposes nothing useful.
+class ScriptDrafter : public Drafter {
+ public:
+  explicit ScriptDrafter(std::vector<int32_t> script) : script_(std::move(script)) {}
+  void draft(const std::vector<int32_t>& history, const float*, int64_t, const KvCache&, int n,
+             const std::vector<int32_t>&, std::vector<int32_t>& drafts) override {
+    drafts.clear();
+    const bool on = history.size() <= script_.size() &&
+                    std::equal(history.begin(), history.end(), script_.begin());
+    for (int k = 0; k < n; ++k) {
+      const size_t at = history.size() + k;
+      drafts.push_back(on && at < script_.size() ? script_[at] : 7);
+    }
+  }
+
+ private:
+  std::vector<int32_t> script_;
+};
+
 DrafterFactory oracle(int wrong_from = 1 << 30) {
-  return [wrong_from](Decoder&, const KvCache&) -> Drafter {
-    auto dec = std::make_shared<Decoder>(fx().model.weights, 1);
-    return [dec, wrong_from](const std::vector<int32_t>& history, const float*, int64_t, int n,
-                             std::vector<int32_t>& drafts) {
-      KvCache cache(dec->config(), kCtx, 0);
-      Batch b;
-      b.tokens = history;
-      std::vector<float> logits;
-      dec->forward(b, cache, logits);
-      drafts.clear();
-      for (int k = 0; k < n; ++k) {
-        int32_t t =
-            static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        if (k >= wrong_from) t = (t + 1) % dec->config().vocab_size;
-        drafts.push_back(t);
-        Batch s;
-        s.tokens = {t};
-        dec->forward(s, cache, logits);
-      }
-    };
-  };
+  return [wrong_from](Decoder&) { return std::make_unique<OracleDrafter>(wrong_from); };
+}
+
+// Always proposes a token the model never picks here.
+class WrongDrafter : public Drafter {
+ public:
+  void draft(const std::vector<int32_t>&, const float*, int64_t, const KvCache&, int n,
+             const std::vector<int32_t>&, std::vector<int32_t>& drafts) override {
+    drafts.assign(static_cast<size_t>(n), 7);
+  }
+};
+
+DrafterFactory always_wrong() {
+  return [](Decoder&) { return std::make_unique<WrongDrafter>(); };
 }
 
 TEST(Speculative, AssistantGreedyEqualsPlainGreedy) {
-  const Prompt p = test_prompt(20);
-  GenerateOptions g = greedy(60);
-  g.top_logprobs = 3;
-  const Outcome plain = run_plain(p, g);
-  ASSERT_EQ(plain.r.generated.size(), 60u);
-  for (int n : {1, 3, 5}) {
-    SCOPED_TRACE("n_draft " + std::to_string(n));
-    const Outcome spec = run_spec(p, g, n);
-    expect_same(spec, plain);
-    EXPECT_EQ(spec.stats.accepted + spec.stats.verify_passes + 1,
-              static_cast<int64_t>(spec.r.generated.size()));
-    std::printf(
-        "n_draft %d: %lld verify passes, acceptance %.3f (%lld of %lld), %.1f tok/s "
-        "(plain %.1f tok/s)\n",
-        n, static_cast<long long>(spec.stats.verify_passes), spec.stats.acceptance(),
-        static_cast<long long>(spec.stats.accepted), static_cast<long long>(spec.stats.drafted),
-        spec.r.generated.size() / spec.r.generation_seconds,
-        plain.r.generated.size() / plain.r.generation_seconds);
+  const Prompt p = test_prompt(40);  // longer than the window: the drafter reads a wrapped ring
+  for (int n_draft : {1, 3}) {
+    const Outcome plain = run(greedy(p, 60), {});
+    const Outcome spec = run(greedy(p, 60), {assistant_drafter(fx().assistant), n_draft});
+    ASSERT_EQ(plain.r.generated.size(), 60u);
+    expect_same(plain, spec);
+    EXPECT_GT(spec.r.drafted, 0);
+    EXPECT_GT(spec.stats.verify_passes, 0u);
+    EXPECT_EQ(static_cast<uint64_t>(spec.r.drafted), spec.stats.drafted_tokens);
   }
 }
 
 TEST(Speculative, SeededSamplingEqualsPlain) {
-  const Prompt p = test_prompt(12);
-  GenerateOptions g;
-  g.max_tokens = 40;
-  g.sampling.temperature = 0.9f;
-  g.sampling.top_k = 40;
-  g.sampling.top_p = 0.9f;
-  g.sampling.repeat_penalty = 1.1f;
-  g.sampling.seed = 123;
-  const Outcome plain = run_plain(p, g);
-  expect_same(run_spec(p, g, 3), plain);
-  expect_same(run_spec(p, g, 3, oracle()), plain);
+  EngineRequest rq = greedy(test_prompt(20), 50);
+  rq.sampling.temperature = 1.0f;
+  rq.sampling.top_k = 40;
+  rq.sampling.top_p = 0.95f;
+  rq.sampling.seed = 99;
+  rq.sampling.repeat_penalty = 1.1f;
+  const Outcome plain = run(rq, {});
+  expect_same(plain, run(rq, {assistant_drafter(fx().assistant), 3}));
+  expect_same(plain, run(rq, {oracle(), 4}));
+  expect_same(plain, run(rq, {oracle(1), 4}));
 }
 
 TEST(Speculative, OracleDraftsAreAllAccepted) {
-  const Prompt p = test_prompt(20);
-  const GenerateOptions g = greedy(41);
-  const Outcome plain = run_plain(p, g);
-  const Outcome spec = run_spec(p, g, 4, oracle());
-  expect_same(spec, plain);
-  // 1 token from the prefill, then passes of 4 drafts + 1 of the target's own: 8 passes.
-  EXPECT_GE(spec.stats.acceptance(), 0.95);
-  EXPECT_LE(spec.stats.verify_passes, 9);
-  std::printf("oracle: %lld passes for %zu tokens, acceptance %.3f\n",
-              static_cast<long long>(spec.stats.verify_passes), spec.r.generated.size(),
-              spec.stats.acceptance());
+  const EngineRequest rq = greedy(test_prompt(30), 48);
+  const Outcome plain = run(rq, {});
+  const Outcome spec = run(rq, {oracle(), 4});
+  expect_same(plain, spec);
+  EXPECT_EQ(spec.r.accepted, spec.r.drafted);
+  // 48 tokens at 5 per pass (4 drafts + the target's own): about 10 verification passes.
+  EXPECT_LE(spec.stats.verify_passes, 12u);
 }
 
 TEST(Speculative, WrongDraftsAreRejected) {
-  const Prompt p = test_prompt(20);
-  const GenerateOptions g = greedy(40);
-  const Outcome plain = run_plain(p, g);
-  const Outcome spec = run_spec(p, g, 3, oracle(1));  // first draft right, the others wrong
-  expect_same(spec, plain);
-  EXPECT_LE(spec.stats.accepted, spec.stats.verify_passes);
-  EXPECT_GE(spec.stats.accepted, spec.stats.verify_passes - 2);
-  const Outcome none = run_spec(p, g, 3, oracle(0));  // every draft wrong
-  expect_same(none, plain);
-  EXPECT_LE(none.stats.accepted, 1);  // a "wrong" draft can still be a tie-break survivor
+  const EngineRequest rq = greedy(test_prompt(30), 40);
+  const Outcome plain = run(rq, {});
+  const Outcome spec = run(rq, {oracle(1), 4});  // first draft right, the rest wrong
+  expect_same(plain, spec);
+  EXPECT_GT(spec.r.drafted, spec.r.accepted);
+  EXPECT_GT(spec.r.accepted, 0);
 }
 
 TEST(Speculative, StopTokenInsideADraft) {
-  const Prompt p = test_prompt(20);
-  const std::vector<int32_t> out = run_plain(p, greedy(40)).r.generated;
-  // The first token from index 5 on that did not occur before it ends generation there.
-  size_t k = 5;
-  while (k < out.size() && std::count(out.begin(), out.begin() + k, out[k])) ++k;
-  ASSERT_LT(k, out.size());
-  for (size_t at : {k}) {
-    GenerateOptions g = greedy(40);
-    g.stop_ids = {out[at]};
-    const Outcome plain = run_plain(p, g);
-    ASSERT_EQ(plain.r.generated.size(), at + 1);
-    ASSERT_EQ(plain.r.stop_reason, "stop");
-    for (int n : {2, 3, 4}) {
-      SCOPED_TRACE("n_draft " + std::to_string(n));
-      expect_same(run_spec(p, g, n, oracle()), plain);
-      expect_same(run_spec(p, g, n), plain);
-    }
+  const Prompt p = test_prompt(25);
+  const std::vector<int32_t> out = run(greedy(p, 40), {}).r.generated;
+  for (int at : {3, 10, 17}) {
+    EngineRequest rq = greedy(p, 40);
+    rq.stop_ids = {out[at]};
+    const Outcome plain = run(rq, {});
+    ASSERT_EQ(plain.r.stop_reason, StopReason::kEndToken);
+    ASSERT_LE(plain.r.generated.size(), static_cast<size_t>(at + 1));
+    expect_same(plain, run(rq, {oracle(), 4}));
   }
 }
 
 TEST(Speculative, TokenLimitInsideADraft) {
-  const Prompt p = test_prompt(20);
-  for (int max_tokens : {0, 1, 2, 5, 7, 10}) {
-    SCOPED_TRACE("max_tokens " + std::to_string(max_tokens));
-    const GenerateOptions g = greedy(max_tokens);
-    const Outcome plain = run_plain(p, g);
-    const Outcome spec = run_spec(p, g, 4, oracle());
-    expect_same(spec, plain);
+  for (int max_tokens : {1, 2, 5, 11}) {
+    const EngineRequest rq = greedy(test_prompt(25), max_tokens);
+    const Outcome spec = run(rq, {oracle(), 4});
+    expect_same(run(rq, {}), spec);
     EXPECT_EQ(static_cast<int>(spec.r.generated.size()), max_tokens);
+    EXPECT_EQ(spec.r.stop_reason, StopReason::kLength);
   }
 }
 
 TEST(Speculative, StopStringInsideADraft) {
-  const Prompt p = test_prompt(20);
-  const std::string text = run_plain(p, greedy(30)).r.text;
+  const Prompt p = test_prompt(25);
+  const std::string text = run(greedy(p, 40), {}).r.text;
   ASSERT_GT(text.size(), 20u);
-  GenerateOptions g = greedy(30);
-  g.stop_strings = {text.substr(text.size() / 2, 4)};
-  g.top_logprobs = 2;
-  const Outcome plain = run_plain(p, g);
-  ASSERT_EQ(plain.r.stop_reason, "stop");
-  expect_same(run_spec(p, g, 3, oracle()), plain);
-  expect_same(run_spec(p, g, 3), plain);
+  EngineRequest rq = greedy(p, 40);
+  // A whole character from the middle of the text.
+  size_t at = text.size() / 2;
+  while (at > 0 && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+  size_t len = 1;
+  while (at + len < text.size() && (static_cast<unsigned char>(text[at + len]) & 0xC0) == 0x80)
+    ++len;
+  rq.stop_strings = {text.substr(at, len)};
+  const Outcome plain = run(rq, {});
+  EXPECT_EQ(plain.r.stop_reason, StopReason::kStopString);
+  expect_same(plain, run(rq, {oracle(), 4}));
 }
 
 TEST(Speculative, ClientStopInsideADraft) {
-  const Prompt p = test_prompt(20);
-  const GenerateOptions g = greedy(30);
-  const Outcome plain = run_plain(p, g, 4);
-  ASSERT_EQ(plain.r.stop_reason, "cancelled");
-  expect_same(run_spec(p, g, 3, oracle(), 4), plain);
+  const EngineRequest rq = greedy(test_prompt(25), 40);
+  const Outcome spec = run(rq, {oracle(), 4}, 6);
+  EXPECT_EQ(spec.r.stop_reason, StopReason::kCancelled);
+  // The client stopped after 6 tokens; tokens of the pass that were already drawn may follow.
+  EXPECT_LE(spec.r.generated.size(), 6u + 4u);
 }
 
 TEST(Speculative, ContextEndInsideADraft) {
   const Prompt p = test_prompt(20);
-  const GenerateOptions g = greedy(100);
-  auto run = [&](bool spec) {
-    Decoder dec(fx().model.weights, 2);
-    KvCache cache(dec.config(), 31, 2);  // room for 11 more positions
-    Outcome out;
-    out.r = spec ? generate_with_drafter(dec, cache, oracle()(dec, cache), *fx().model.tokenizer, p,
-                                         g, 2)
-                 : generate(dec, cache, *fx().model.tokenizer, p, g);
-    out.n_past = cache.n_past();
-    return out;
-  };
-  const Outcome plain = run(false);
-  EXPECT_EQ(plain.r.stop_reason, "length");
+  EngineSetup plain_setup, spec_setup{oracle(), 4};
+  plain_setup.ctx = spec_setup.ctx = 32;
+  const Outcome plain = run(greedy(p, 100), plain_setup);
+  const Outcome spec = run(greedy(p, 100), spec_setup);
+  expect_same(plain, spec);
   EXPECT_EQ(plain.r.generated.size(), 12u);
-  expect_same(run(true), plain);
+  EXPECT_EQ(plain.r.stop_reason, StopReason::kLength);
 }
 
-TEST(Speculative, NeedsACacheThatCanTakeDraftsBack) {
+// Several sequences' drafts are verified in one batched pass and each gets what it gets alone.
+TEST(Speculative, BatchedRequestsVerifyTogetherAndMatchSolo) {
+  EngineSetup batched{oracle(1), 3};
+  batched.parallel = 3;
+  auto engine = make_engine(batched);
+  std::vector<EngineRequest> rqs;
+  for (int i = 0; i < 3; ++i) {
+    EngineRequest rq = greedy(test_prompt(18 + 5 * i, 100 + i), 30);
+    if (i == 1) {
+      rq.sampling.temperature = 0.8f;
+      rq.sampling.seed = 5;
+    }
+    rqs.push_back(rq);
+  }
+  std::vector<std::shared_ptr<RequestHandle>> hs;
+  for (const auto& rq : rqs) hs.push_back(engine->submit(rq));
+  for (size_t i = 0; i < hs.size(); ++i) {
+    bool done = false;
+    while (!done) hs[i]->wait(std::chrono::milliseconds(50), done);
+    const Outcome solo = run(rqs[i], {});
+    EXPECT_EQ(hs[i]->result().generated, solo.r.generated) << "request " << i;
+    EXPECT_GT(hs[i]->result().drafted, 0);
+  }
+  const EngineStats st = engine->stats();
+  // Three sequences drafting together: far fewer passes than verified sequences.
+  EXPECT_GT(st.drafted_tokens, 0u);
+  EXPECT_LT(st.verify_passes, 3u * 30u);
+}
+
+// The adaptive length: a drafter that is always wrong is soon asked for (almost) nothing, one
+// that is always right drafts nearly every step.
+TEST(Speculative, AdaptiveLengthTurnsAUselessDrafterOff) {
+  const EngineRequest rq = greedy(test_prompt(20), 200);
+  EngineSetup wrong{always_wrong(), 4};
+  wrong.fixed = false;
+  wrong.ctx = 512;
+  const Outcome w = run(rq, wrong);
+  expect_same(run(rq, {}), w);
+  EXPECT_EQ(w.r.accepted, 0);
+  // Probes of one token, ever rarer: a handful of drafts in 200 tokens.
+  EXPECT_LT(w.r.drafted, 30) << "drafted " << w.r.drafted;
+
+  const EngineRequest rq60 = greedy(test_prompt(20), 60);
+  std::vector<int32_t> script = rq60.prompt.tokens;
+  const Outcome plain60 = run(rq60, {});
+  script.insert(script.end(), plain60.r.generated.begin(), plain60.r.generated.end());
+  EngineSetup right{[script](Decoder&) { return std::make_unique<ScriptDrafter>(script); }, 4};
+  right.fixed = false;
+  const Outcome r = run(rq60, right);
+  expect_same(plain60, r);
+  EXPECT_EQ(r.r.accepted, r.r.drafted);
+  EXPECT_GT(r.r.drafted, 40) << "a right and cheap drafter drafts on most steps";
+}
+
+TEST(Speculative, RequestCanTurnDraftingOff) {
+  EngineRequest rq = greedy(test_prompt(20), 20);
+  rq.draft = 0;
+  const Outcome spec = run(rq, {oracle(), 4});
+  EXPECT_EQ(spec.r.drafted, 0);
+  expect_same(run(greedy(test_prompt(20), 20), {}), spec);
+}
+
+// The verification rule on a small vocabulary (top_k = 4 leaves four candidates): each row is
+// sampled from the target's own distribution p and a draft d is kept only when the sample equals
+// it. That is the rejection-sampling rule for a deterministic drafter (q = δ_d: accept with
+// probability min(1, p(d)/q(d)) = p(d), otherwise draw from norm(max(p − q, 0)), which is p
+// without d), so the emitted token follows p and d is accepted with probability p(d). Checked
+// through the engine: the second token (the first one verified against a draft) over many seeds.
+TEST(Speculative, RejectionSamplingRuleFollowsTheTargetDistribution) {
+  const Prompt p = test_prompt(12, 77);
+  EngineSetup s{oracle(), 1};
+  auto engine = make_engine(s);
+  std::map<int32_t, std::map<int32_t, int>> second;  // first token -> second token -> count
+  std::map<int32_t, std::pair<int, int>> acc;          // first token -> (drafted, accepted)
+  for (int seed = 0; seed < 400; ++seed) {
+    EngineRequest rq;
+    rq.prompt = p;
+    rq.max_tokens = 3;  // room for one draft after the first token
+    rq.sampling.temperature = 1.0f;
+    rq.sampling.top_k = 4;
+    rq.sampling.top_p = 1.0f;
+    rq.sampling.seed = static_cast<uint64_t>(seed);
+    const EngineResult r = generate(*engine, rq);
+    ASSERT_GE(r.generated.size(), 2u);
+    ++second[r.generated[0]][r.generated[1]];
+    acc[r.generated[0]].first += static_cast<int>(r.drafted);
+    acc[r.generated[0]].second += static_cast<int>(r.accepted);
+  }
+  // The most frequent first token; its second token's distribution from the decoder itself.
+  int32_t t1 = -1;
+  int n = 0;
+  for (const auto& [t, m] : second) {
+    int c = 0;
+    for (const auto& [_, k] : m) c += k;
+    if (c > n) n = c, t1 = t;
+  }
+  ASSERT_GE(n, 100);
   Decoder dec(fx().model.weights, 1);
-  KvCache cache(dec.config(), kCtx, 2);
-  EXPECT_THROW(generate_speculative(dec, cache, fx().assistant, *fx().model.tokenizer,
-                                    test_prompt(5), greedy(4), 3),
-               Error);
-  KvCache small_ctx(dec.config(), 16, 0);  // never wraps: nothing to take back from a ring
-  EXPECT_NO_THROW(generate_speculative(dec, small_ctx, fx().assistant, *fx().model.tokenizer,
-                                       test_prompt(5), greedy(4), 3));
+  KvCache cache(dec.config(), kCtx, 0);
+  Batch b;
+  b.tokens = p.tokens;
+  b.tokens.push_back(t1);
+  std::vector<float> logits;
+  dec.forward(b, cache, logits);
+  std::vector<std::pair<float, int32_t>> top;
+  for (int32_t i = 0; i < dec.config().vocab_size; ++i) top.emplace_back(logits[i], i);
+  std::partial_sort(top.begin(), top.begin() + 4, top.end(), [](auto& a, auto& c) {
+    return a.first > c.first || (a.first == c.first && a.second < c.second);
+  });
+  double z = 0;
+  for (int i = 0; i < 4; ++i) z += std::exp(double(top[i].first) - top[0].first);
+  double chi2 = 0;
+  int counted = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double pi = std::exp(double(top[i].first) - top[0].first) / z;
+    const int got = second[t1].count(top[i].second) ? second[t1][top[i].second] : 0;
+    counted += got;
+    chi2 += (got - n * pi) * (got - n * pi) / (n * pi);
+  }
+  EXPECT_EQ(counted, n) << "every second token is one of the four candidates";
+  EXPECT_LT(chi2, 16.3) << "chi-square with 3 degrees of freedom (p = 0.001)";
+  // The oracle drafts the argmax, so its acceptance rate is p(argmax).
+  const double p_top = 1.0 / z;
+  ASSERT_EQ(acc[t1].first, n);
+  const double rate = double(acc[t1].second) / n;
+  EXPECT_NEAR(rate, p_top, 4 * std::sqrt(p_top * (1 - p_top) / n));
 }
 
 }  // namespace

