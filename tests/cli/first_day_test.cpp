@@ -91,6 +91,30 @@ TEST(FirstDay, EscapeTurnsBackslashNIntoANewline) {
   EXPECT_NE(ids, nlohmann::json::parse(plain.out)["prompt_ids"]);  // without -e: a '\' and an 'n'
 }
 
+// chat takes -e from the flags it shares with run: each typed message is unescaped, so a raw
+// transcript typed on one line tokenizes as run -e's prompt does.
+TEST(FirstDay, ChatEscapesEachMessage) {
+  const std::string m = tiny_gguf();
+  const std::string in = testing::TempDir() + "chat_escape_in_" + std::to_string(::getpid());
+  { std::ofstream(in) << "<|turn>user\\nHi<turn|>\\tok\n/exit\n"; }
+  const std::string flags = " --raw -n 1 --temp 0 --json -t 1";
+  Result chat = run("chat -m " + m + " -e" + flags + " < " + in);
+  Result chat_plain = run("chat -m " + m + flags + " < " + in);
+  Result once = run("run -m " + m + " -e -p '<|turn>user\\nHi<turn|>\\tok'" + flags);
+  std::remove(in.c_str());
+  ASSERT_EQ(chat.code, 0) << chat.err;
+  ASSERT_EQ(chat_plain.code, 0) << chat_plain.err;
+  ASSERT_EQ(once.code, 0) << once.err;
+  auto ids = [](const std::string& out) {
+    // The first JSON document ("{" ... "}" lines); chat prints "> " prompts around it.
+    const size_t at = out.find("{\n"), end = out.find("\n}", at);
+    if (at == std::string::npos || end == std::string::npos) return nlohmann::json();
+    return nlohmann::json::parse(out.substr(at, end + 2 - at))["prompt_ids"];
+  };
+  EXPECT_EQ(ids(chat.out), ids(once.out)) << chat.out;
+  EXPECT_NE(ids(chat_plain.out), ids(once.out));
+}
+
 TEST(FirstDay, QuantizeOnLoadKeepsTheMmproj) {
   const std::string m = tiny_gguf();
   const std::string mmproj = m.substr(0, m.size() - 5) + "-mmproj.gguf";
@@ -128,7 +152,6 @@ TEST(FirstDay, InfoAndQuantizeTakeAnHfAssistantFolder) {
   EXPECT_NE(info.out.find("MTP assistant"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("drafter layers:"), std::string::npos) << info.out;
   const std::string out = testing::TempDir() + "asst-" + std::to_string(::getpid()) + ".gguf";
-  // BF16 keeps the drafter's values exactly, so it must draft exactly as the folder does.
   Result q = run("quantize " + asst + " " + out + " --type bf16 --quiet");
   ASSERT_EQ(q.code, 0) << q.err;
   Result gguf_info = run("info " + out);
@@ -139,12 +162,10 @@ TEST(FirstDay, InfoAndQuantizeTakeAnHfAssistantFolder) {
   Result from_gguf = run("run -m " + hf + " --assistant " + out + args);
   ASSERT_EQ(from_hf.code, 0) << from_hf.err;
   ASSERT_EQ(from_gguf.code, 0) << from_gguf.err;
-  auto stats = [](const std::string& err) {
-    const size_t a = err.find("speculative decoding:");
-    return a == std::string::npos ? std::string() : err.substr(a, err.find('\n', a) - a);
-  };
-  EXPECT_FALSE(stats(from_gguf.err).empty()) << from_gguf.err;
-  EXPECT_EQ(stats(from_hf.err), stats(from_gguf.err));  // same drafts accepted
+  // Both draft (the draft length adapts to measured timings, so the counts may differ; that the
+  // GGUF drafts exactly as the folder is tests/runtime/quantize_hf_assistant_test.cpp's job).
+  EXPECT_NE(from_hf.err.find("speculative decoding:"), std::string::npos) << from_hf.err;
+  EXPECT_NE(from_gguf.err.find("speculative decoding:"), std::string::npos) << from_gguf.err;
   EXPECT_EQ(nlohmann::json::parse(from_hf.out)["generated_ids"],
             nlohmann::json::parse(from_gguf.out)["generated_ids"]);
   fs::remove(out);

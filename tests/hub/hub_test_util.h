@@ -8,11 +8,27 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "fake_hub.h"
 #include "hub/hub_settings.h"
 
 namespace ug::hub::testing {
+
+// The folders fresh_dir made, removed when the test binary exits (a failed test's files stay
+// until then, for a look with --gtest_break_on_failure).
+struct DirsToRemove {
+  std::vector<std::filesystem::path> dirs;
+  ~DirsToRemove() {
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+
+inline DirsToRemove& dirs_to_remove() {
+  static DirsToRemove d;
+  return d;
+}
 
 inline std::filesystem::path fresh_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -21,6 +37,7 @@ inline std::filesystem::path fresh_dir(const std::string& name) {
       ("ug_hub_" + std::to_string(::getpid()) + "_" + info->name() + "_" + name);
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  dirs_to_remove().dirs.push_back(p);
   return p;
 }
 
