@@ -227,25 +227,40 @@ void info_hf(const std::string& folder, MemoryEstimateOptions mo, int64_t ctx) {
   print_memory(c, mo, ctx);
 }
 
+// The bytes a mmproj or assistant adds to the weights: a GGUF's file, a folder's tensors.
+uint64_t side_weight_bytes(const std::string& path) {
+  if (std::filesystem::is_directory(path)) return summarize(SafetensorsSet(path).tensors()).bytes;
+  return GgufFile(path).file_size();
+}
+
 }  // namespace
 
 void register_info(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "describe a model file or folder");
-  static std::string info_path, mmproj;
+  static std::string info_path, mmproj, assistant;
   static int64_t ctx = 0;
   static int threads = 0;
   cmd->add_option("model", info_path,
                   "GGUF file, Hugging Face folder, hf://ORG/NAME[:QUANT] or an Ollama model")
       ->required();
   cmd->add_option("-c,--ctx-size", ctx, "also report memory at this context length");
-  cmd->add_option("--mmproj", mmproj, "count this projector's weights in the memory figures");
+  cmd->add_option("--mmproj", mmproj,
+                  "count this projector's weights in the memory figures (default: the one `run` "
+                  "picks for an hf:// or Ollama model)");
+  cmd->add_option("--assistant", assistant,
+                  "count this MTP assistant's weights too (default: the one `run` picks for an "
+                  "hf:// model)");
   cmd->add_option("-t,--threads", threads, "threads of the run the memory figures are for")
       ->capture_default_str();
   cmd->callback([] {
-    const std::string path = resolve_model_arg(info_path, false, false).model;
+    // What `run -m` would load: the sidecars given, else those of an hf:// or Ollama source.
+    const hub::ModelSource src = resolve_model_arg(info_path, mmproj.empty(), assistant.empty());
+    const std::string& path = src.model;
     MemoryEstimateOptions mo;
     mo.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    if (!mmproj.empty()) mo.weight_bytes = GgufFile(mmproj).file_size();
+    for (const std::string& side : {mmproj.empty() ? src.mmproj : mmproj,
+                                    assistant.empty() ? src.assistant : assistant})
+      if (!side.empty()) mo.weight_bytes += side_weight_bytes(side);
     if (is_hf_folder(path))
       info_hf(path, mo, ctx);
     else if (std::filesystem::is_directory(path))

@@ -218,3 +218,29 @@ TEST(FirstDay, InfoMemoryIsWhatARunTakes) {
 }
 
 }  // namespace
+
+namespace {
+
+// info counts what `run` would load: the mmproj and assistant given, or picked from an Ollama
+// (or hf://) source.
+TEST(FirstDay, InfoCountsTheFilesARunLoads) {
+  const std::string m = tiny_gguf();
+  const std::string stem = m.substr(0, m.size() - 5);
+  const double mmproj = double(fs::file_size(stem + "-mmproj.gguf"));
+  const double asst = double(fs::file_size(stem + "-assistant.gguf"));
+  const double alone = predicted_total(run("info " + m + " -t 2").out, 4096);
+  const double with_both = predicted_total(run("info " + m + " -t 2 --mmproj " + stem +
+                                               "-mmproj.gguf --assistant " + stem +
+                                               "-assistant.gguf")
+                                               .out,
+                                           4096);
+  const std::string store = ollama_store();
+  const double ollama =
+      predicted_total(run("info gemma4:tiny -t 2", "OLLAMA_MODELS=" + store).out, 4096);
+  fs::remove_all(store);
+  ASSERT_GT(alone, 0);
+  EXPECT_NEAR(with_both - alone, mmproj + asst, 0.01 * (mmproj + asst) + 20000);
+  EXPECT_NEAR(ollama - alone, mmproj, 0.01 * mmproj + 20000);  // Ollama's projector layer
+}
+
+}  // namespace
