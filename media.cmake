@@ -20,9 +20,9 @@ if(UG_BUILD_TESTS)
   if(_ug_media_tests)
     add_executable(test_media ${_ug_media_tests})
     target_link_libraries(test_media PRIVATE ug_media GTest::gtest GTest::gtest_main)
-    target_include_directories(test_media PRIVATE ${CMAKE_SOURCE_DIR}/tests/media)
+    target_include_directories(test_media PRIVATE ${CMAKE_SOURCE_DIR}/tests/media ${CMAKE_SOURCE_DIR}/tests)
     target_compile_definitions(test_media PRIVATE UG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                               UG_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
+                               UG_SHARED_DIR="${UG_SHARED_DIR}"
                                UG_BINARY_DIR="${CMAKE_BINARY_DIR}")
     gtest_discover_tests(test_media DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
   endif()

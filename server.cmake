@@ -59,7 +59,7 @@ if(UG_BUILD_TESTS)
     target_link_libraries(test_server PRIVATE ug_server ug_testmodel GTest::gtest GTest::gtest_main)
     target_include_directories(test_server PRIVATE ${CMAKE_SOURCE_DIR}/tests/server)
     target_compile_definitions(test_server PRIVATE UG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                               UG_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
+                               UG_SHARED_DIR="${UG_SHARED_DIR}"
                                UG_BINARY_DIR="${CMAKE_BINARY_DIR}")
     gtest_discover_tests(test_server DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
   endif()

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Sets everything up, then generates text. With no model given it writes a small random-weight
-# demo model (real Gemma 4 vocabulary and layout, random weights: the text is gibberish) and runs
-# it; give a GGUF file or an HF folder to run real weights.
+# Installs what building needs, builds the unigemma binary alone (no tests, no benchmarks), then
+# generates text. With no model given it writes a small random-weight demo model (real Gemma 4
+# vocabulary and layout, random weights: the text is gibberish) and runs it; give a GGUF file, an
+# HF folder, hf://ORG/NAME[:QUANT] (downloaded) or an Ollama model name to run real weights.
 # Usage: scripts/demo.sh [MODEL [PROMPT]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build
+scripts/install-packages.sh --build
+scripts/build.sh build unigemma
 MODEL=${1:-}
 PROMPT=${2:-"Write a haiku about the sea."}
 ARGS=()

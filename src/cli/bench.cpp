@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "runtime/bench_runner.h"
 
 namespace ug::cli {
@@ -26,8 +27,10 @@ struct BenchArgs {
 
 void run(const BenchArgs& a) {
   BenchOptions o;
-  o.model = a.model;
-  o.mmproj = a.mmproj;
+  const hub::ModelSource src = resolve_model_arg(a.model, a.mmproj.empty(), false);
+  o.model = src.model;
+  // --mmproj / --assistant may name hf:// or Ollama sources too (their model file is taken).
+  o.mmproj = a.mmproj.empty() ? src.mmproj : resolve_model_arg(a.mmproj, false, false).model;
   o.prompt_sizes = a.prompt;
   if (o.prompt_sizes.size() == 1 && o.prompt_sizes[0] == 0) o.prompt_sizes.clear();
   o.gen_tokens = a.gen;
@@ -41,7 +44,7 @@ void run(const BenchArgs& a) {
   o.ubatch = a.ubatch;
   o.bandwidth = a.bandwidth_mb >= 0;
   o.bandwidth_bytes = a.bandwidth_mb > 0 ? static_cast<uint64_t>(a.bandwidth_mb) << 20 : 0;
-  o.assistant = a.assistant;
+  if (!a.assistant.empty()) o.assistant = resolve_model_arg(a.assistant, false, false).model;
   o.draft_max = a.draft_n;
   o.parallel = a.parallel;
   if (!a.quantize.empty()) {
@@ -63,7 +66,9 @@ void register_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "bench", "measure prefill/decode speed, time to first token, memory and bandwidth use");
   static BenchArgs a;
-  cmd->add_option("-m,--model", a.model, "GGUF file or Hugging Face folder")->required();
+  cmd->add_option("-m,--model", a.model,
+                  "GGUF file, Hugging Face folder, hf://ORG/NAME[:QUANT] or an Ollama model")
+      ->required();
   cmd->add_option("--mmproj", a.mmproj, "GGUF vision/audio projector (for --image-tokens, ...)");
   cmd->add_option("-p,--n-prompt", a.prompt, "prompt sizes, comma-separated (0: none)")
       ->delimiter(',')

@@ -93,7 +93,6 @@ bool command(const std::string& line, Conversation& conv, bool& think) {
 void chat_loop(const ChatCli& o) {
   const GenerationArgs& g = o.gen;
   LoadedModel m = g.model.load();
-  const Gemma4Config& c = m.weights->config;
   const Tokenizer& tok = *m.tokenizer;
   std::unique_ptr<Engine> engine = g.make_engine(m, 1024);
   ThreadPool media_pool(g.model.threads);
@@ -111,6 +110,7 @@ void chat_loop(const ChatCli& o) {
     if (line.empty()) continue;
     if (line == "/exit" || line == "/quit") break;
     if (command(line, conv, think)) continue;
+    line = g.user_text(line);  // -e applies to every message typed, as in llama.cpp
 
     std::string text;
     ChatMessage user{"user", {}, "", {}, "", ""};
@@ -178,7 +178,7 @@ void register_chat(CLI::App& app) {
   o.gen.add_to(cmd, 1024);
   o.cmd = cmd;
   cmd->callback([] {
-    o.gen.check();
+    o.gen.finish();
     chat_loop(o);
   });
 }

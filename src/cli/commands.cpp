@@ -12,6 +12,7 @@ void register_all(CLI::App& app) {
   register_bench(app);
   register_make_test_model(app);
   register_grammar_check(app);
+  register_pull(app);
 }
 
 }  // namespace ug::cli

@@ -16,5 +16,6 @@ void register_serve(CLI::App& app);            // serve.cpp
 void register_bench(CLI::App& app);            // bench.cpp
 void register_quantize(CLI::App& app);         // quantize.cpp
 void register_grammar_check(CLI::App& app);   // grammar_check.cpp (hidden)
+void register_pull(CLI::App& app);             // pull.cpp
 
 }  // namespace ug::cli

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "runtime/output_constraint.h"
+#include "cli/escapes.h"
 #include "text/output_parser.h"
 
 namespace ug::cli {
@@ -21,6 +22,9 @@ void GenerationArgs::add_to(CLI::App* cmd, int default_n_predict) {
   cmd->add_flag("--raw", raw,
                 "no chat template: the text is tokenized as is (special tokens parsed)");
   cmd->add_flag("--think", think, "thinking mode");
+  cmd->add_flag("-e,--escape", escape,
+                "process escapes (\\n \\t \\\\ \\\" \\' \\xNN) in the prompt or typed lines, "
+                "--system and --stop");
   cmd->add_option("-n,--n-predict", n_predict, "maximum tokens per answer")
       ->capture_default_str();
   cmd->add_option("--stop", stops, "stop string (repeatable)");
@@ -42,7 +46,11 @@ void GenerationArgs::add_to(CLI::App* cmd, int default_n_predict) {
       ->capture_default_str();
 }
 
-void GenerationArgs::check() const {
+void GenerationArgs::finish() {
+  if (escape) {
+    system = process_escapes(system);
+    for (auto& s : stops) s = process_escapes(s);
+  }
   if (raw && (!system.empty() || think))
     fail("--raw applies no chat template, so --system and --think cannot be used with it");
   const int constraints = !grammar.empty() + !grammar_file.empty() + !json_schema.empty() +
@@ -83,6 +91,10 @@ OutputSpec output_spec(const GenerationArgs& g, bool thinking) {
 }
 
 }  // namespace
+
+std::string GenerationArgs::user_text(const std::string& typed) const {
+  return escape ? process_escapes(typed) : typed;
+}
 
 std::unique_ptr<Engine> GenerationArgs::make_engine(const LoadedModel& m, int64_t rollback) const {
   EngineOptions eo;

@@ -20,7 +20,7 @@ struct GenerationArgs {
   SamplingOptions sampling;
   MediaArgs media;
   std::string system;
-  bool raw = false, think = false, json = false;
+  bool raw = false, think = false, json = false, escape = false;
   int n_predict = 256, top_logprobs = 5, draft_n = 4;
   std::vector<std::string> stops;
   // Structured output (llama.cpp's flags): a GBNF grammar inline or from a file, a JSON Schema
@@ -28,8 +28,11 @@ struct GenerationArgs {
   std::string grammar, grammar_file, json_schema, json_schema_file;
 
   void add_to(CLI::App* cmd, int default_n_predict);
-  // Refuses combinations that make no sense (--raw with --system or --think).
-  void check() const;
+  // Once the flags are parsed: with -e, processes the escapes in --system and --stop; refuses
+  // combinations that make no sense (--raw with --system or --think).
+  void finish();
+  // Text the user typed (the prompt, a chat line), with -e's escapes processed when asked.
+  std::string user_text(const std::string& typed) const;
 
   // The engine for one conversation: one slot, the context asked for, the assistant as drafter.
   // rollback: how far the slot can cut back to reuse a re-rendered prefix.

@@ -69,7 +69,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("-p,--prompt", o.prompt, "the prompt (the user message, or raw text with --raw)")
       ->required();
   cmd->callback([] {
-    o.gen.check();
+    o.gen.finish();
+    o.prompt = o.gen.user_text(o.prompt);
     run(o);
   });
 }

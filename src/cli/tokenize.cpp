@@ -26,12 +26,13 @@ void register_tokenize(CLI::App& app) {
   cmd->callback([] {
     // Only the vocabulary is needed: no weights are bound.
     TokenizerData data;
-    if (is_hf_folder(mo.model)) {
-      HfFolder hf = load_hf_folder(mo.model);
-      if (hf.tokenizer.is_null()) fail(mo.model, ": tokenizer.json is missing");
+    const std::string path = resolve_model_arg(mo.model, false, false).model;
+    if (is_hf_folder(path)) {
+      HfFolder hf = load_hf_folder(path);
+      if (hf.tokenizer.is_null()) fail(path, ": tokenizer.json is missing");
       data = vocab_from_hf_json(hf.tokenizer);
     } else {
-      data = vocab_from_gguf(GgufFile(mo.model));
+      data = vocab_from_gguf(GgufFile(path));
     }
     Tokenizer tok(std::move(data));
     std::vector<int32_t> ids = tok.encode(text, !no_special);

@@ -50,6 +50,27 @@ struct AssistantModel {
   std::vector<std::shared_ptr<const void>> keep_alive;  // mapped files
 };
 
+// The drafter's own hyperparameters (text spec §7.1), as read from either format before its
+// tensors are bound.
+struct AssistantConfig {
+  int n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0;
+  int n_embd_out = 0;  // the target's width (embedding_length_out / backbone_hidden_size)
+  int head_dim_swa = 0, head_dim_global = 0, sliding_window = 0;
+  int vocab_size = 0;                         // HF only (GGUF: the target's)
+  int kv_heads_swa = 0, kv_heads_global = 0;  // the target's, which the drafter reads (HF only)
+  int64_t context_length = 0;                 // HF only
+  float rope_base_swa = 0, rope_base_global = 0, rms_eps = 1e-6f;
+  float partial_rotary_global = 1.0f;  // HF only
+  std::vector<bool> is_sliding;
+};
+
+// An HF folder whose config.json names a Gemma 4 assistant architecture.
+bool is_hf_assistant_folder(const std::string& path);
+
+// Reads and checks an HF assistant folder's config.json (not against a target). Throws ug::Error
+// naming the file and key.
+AssistantConfig assistant_config_from_hf(const std::string& folder);
+
 // Opens a GGUF (arch gemma4-assistant) or an HF assistant folder
 // (Gemma4UnifiedAssistantForCausalLM) and validates every key and tensor against its own
 // config and against the target's (head dims, window, RoPE, vocabulary, backbone width; the

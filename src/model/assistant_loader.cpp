@@ -20,13 +20,7 @@ namespace ug {
 
 namespace {
 
-// The assistant's hyperparameters as read from either format, before the tensors are bound.
-struct Hparams {
-  int n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_embd_out = 0;
-  int head_dim_swa = 0, head_dim_global = 0, sliding_window = 0;
-  float rope_base_swa = 0, rope_base_global = 0, rms_eps = 1e-6f;
-  std::vector<bool> is_sliding;
-};
+using Hparams = AssistantConfig;
 
 bool close(float a, float b) {
   return std::abs(a - b) <= 1e-6f * std::max(std::abs(a), std::abs(b));
@@ -227,63 +221,24 @@ const char* hf_role(const char* role) {
   return hf_layer_name(role);
 }
 
-AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
-  HfFolder hf = load_hf_folder(folder);
-  const std::string file = folder + "/config.json";
-  const nlohmann::json& c = hf.config;
+bool hf_architecture_is_assistant(const nlohmann::json& c) {
   bool known = false;
   if (auto a = c.find("architectures"); a != c.end() && a->is_array())
     for (const auto& e : *a)
       known |= e.is_string() &&
                (e == "Gemma4UnifiedAssistantForCausalLM" || e == "Gemma4AssistantForCausalLM");
-  if (!known)
-    fail(file, ": architectures is ",
-         c.contains("architectures") ? json_excerpt(c["architectures"]) : "absent",
-         ", expected [\"Gemma4UnifiedAssistantForCausalLM\"] (a Gemma 4 MTP drafter)");
-  if (json_get<bool>(c, "use_ordered_embeddings", false, file))
-    fail(file,
-         ": use_ordered_embeddings is true (the E2B/E4B centroid head), which is not "
-         "supported; the 12B drafter has it false");
-  const nlohmann::json& tc = c.contains("text_config") ? c["text_config"] : c;
-  if (!tc.is_object()) fail(file, ": text_config is not an object");
-  Hparams h;
-  h.n_embd_out = json_need<int>(c, "backbone_hidden_size", file);
-  h.n_layer = json_need<int>(tc, "num_hidden_layers", file);
-  h.n_embd = json_need<int>(tc, "hidden_size", file);
-  h.n_ff = json_need<int>(tc, "intermediate_size", file);
-  h.n_head = json_need<int>(tc, "num_attention_heads", file);
-  h.head_dim_swa = json_need<int>(tc, "head_dim", file);
-  h.head_dim_global = json_get<int>(tc, "global_head_dim", h.head_dim_swa, file);
-  h.sliding_window = json_need<int>(tc, "sliding_window", file);
-  h.rms_eps = json_get<float>(tc, "rms_norm_eps", 1e-6f, file);
-  const int vocab = json_need<int>(tc, "vocab_size", file);
-  if (vocab != t.vocab_size)
-    fail(file, ": assistant vocab_size ", vocab, " differs from the model's ", t.vocab_size);
-  auto types = tc.find("layer_types");
-  if (types == tc.end() || !types->is_array() || static_cast<int>(types->size()) != h.n_layer)
-    fail(file, ": layer_types must list ", h.n_layer, " layer types");
-  for (const auto& e : *types) {
-    const std::string s = e.is_string() ? e.get<std::string>() : "";
-    if (s != "sliding_attention" && s != "full_attention")
-      fail(file, ": unknown layer type ", json_excerpt(e));
-    h.is_sliding.push_back(s == "sliding_attention");
-  }
-  float partial = 1.0f;
-  h.rope_base_global = 1e6f;
-  h.rope_base_swa = 1e4f;
-  if (auto rp = tc.find("rope_parameters"); rp != tc.end() && rp->is_object()) {
-    if (auto fa = rp->find("full_attention"); fa != rp->end() && fa->is_object()) {
-      h.rope_base_global = json_get<float>(*fa, "rope_theta", h.rope_base_global, file);
-      if (json_get<std::string>(*fa, "rope_type", "default", file) == "proportional")
-        partial = json_get<float>(*fa, "partial_rotary_factor", 1.0f, file);
-    }
-    if (auto sa = rp->find("sliding_attention"); sa != rp->end() && sa->is_object())
-      h.rope_base_swa = json_get<float>(*sa, "rope_theta", h.rope_base_swa, file);
-  }
+  return known;
+}
+
+AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
+  const Hparams h = assistant_config_from_hf(folder);
+  const std::string file = folder + "/config.json";
+  if (h.vocab_size != t.vocab_size)
+    fail(file, ": assistant vocab_size ", h.vocab_size, " differs from the model's ", t.vocab_size);
   check_against_target(h, t, file);
-  if (!close(partial, t.partial_rotary_factor_global))
-    fail(file, ": assistant partial_rotary_factor ", partial, " differs from the model's ",
-         t.partial_rotary_factor_global);
+  if (!close(h.partial_rotary_global, t.partial_rotary_factor_global))
+    fail(file, ": assistant partial_rotary_factor ", h.partial_rotary_global,
+         " differs from the model's ", t.partial_rotary_factor_global);
 
   auto set = std::make_shared<SafetensorsSet>(folder);
   AssistantModel m;
@@ -303,6 +258,69 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
 }
 
 }  // namespace
+
+bool is_hf_assistant_folder(const std::string& path) {
+  if (!is_hf_folder(path)) return false;
+  try {
+    return hf_architecture_is_assistant(load_hf_folder(path).config);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+AssistantConfig assistant_config_from_hf(const std::string& folder) {
+  HfFolder hf = load_hf_folder(folder);
+  const std::string file = folder + "/config.json";
+  const nlohmann::json& c = hf.config;
+  if (!hf_architecture_is_assistant(c))
+    fail(file, ": architectures is ",
+         c.contains("architectures") ? json_excerpt(c["architectures"]) : "absent",
+         ", expected [\"Gemma4UnifiedAssistantForCausalLM\"] (a Gemma 4 MTP drafter)");
+  if (json_get<bool>(c, "use_ordered_embeddings", false, file))
+    fail(file,
+         ": use_ordered_embeddings is true (the E2B/E4B centroid head), which is not "
+         "supported; the 12B drafter has it false");
+  const nlohmann::json& tc = c.contains("text_config") ? c["text_config"] : c;
+  if (!tc.is_object()) fail(file, ": text_config is not an object");
+  Hparams h;
+  h.n_embd_out = json_need<int>(c, "backbone_hidden_size", file);
+  h.n_layer = json_need<int>(tc, "num_hidden_layers", file);
+  h.n_embd = json_need<int>(tc, "hidden_size", file);
+  h.n_ff = json_need<int>(tc, "intermediate_size", file);
+  h.n_head = json_need<int>(tc, "num_attention_heads", file);
+  h.head_dim_swa = json_need<int>(tc, "head_dim", file);
+  h.head_dim_global = json_get<int>(tc, "global_head_dim", h.head_dim_swa, file);
+  h.sliding_window = json_need<int>(tc, "sliding_window", file);
+  h.rms_eps = json_get<float>(tc, "rms_norm_eps", 1e-6f, file);
+  h.vocab_size = json_need<int>(tc, "vocab_size", file);
+  h.kv_heads_swa = json_get<int>(tc, "num_key_value_heads", 0, file);
+  h.kv_heads_global = json_get<int>(tc, "num_global_key_value_heads", h.kv_heads_swa, file);
+  h.context_length = json_get<int64_t>(tc, "max_position_embeddings", 0, file);
+  auto types = tc.find("layer_types");
+  if (types == tc.end() || !types->is_array() || static_cast<int>(types->size()) != h.n_layer)
+    fail(file, ": layer_types must list ", h.n_layer, " layer types");
+  for (const auto& e : *types) {
+    const std::string s = e.is_string() ? e.get<std::string>() : "";
+    if (s != "sliding_attention" && s != "full_attention")
+      fail(file, ": unknown layer type ", json_excerpt(e));
+    h.is_sliding.push_back(s == "sliding_attention");
+  }
+  h.rope_base_global = 1e6f;
+  h.rope_base_swa = 1e4f;
+  if (auto rp = tc.find("rope_parameters"); rp != tc.end() && rp->is_object()) {
+    if (auto fa = rp->find("full_attention"); fa != rp->end() && fa->is_object()) {
+      h.rope_base_global = json_get<float>(*fa, "rope_theta", h.rope_base_global, file);
+      if (json_get<std::string>(*fa, "rope_type", "default", file) == "proportional")
+        h.partial_rotary_global = json_get<float>(*fa, "partial_rotary_factor", 1.0f, file);
+    }
+    if (auto sa = rp->find("sliding_attention"); sa != rp->end() && sa->is_object())
+      h.rope_base_swa = json_get<float>(*sa, "rope_theta", h.rope_base_swa, file);
+  }
+  if (h.n_layer <= 0 || h.n_layer > 64 || h.n_embd <= 0 || h.n_ff <= 0 || h.n_head <= 0 ||
+      h.n_embd_out <= 0 || h.head_dim_swa <= 0 || h.head_dim_global <= 0 || h.vocab_size <= 0)
+    fail(file, ": assistant sizes must be positive (and at most 64 layers)");
+  return h;
+}
 
 AssistantModel load_assistant(const std::string& path, const Gemma4Config& target) {
   AssistantModel m = is_hf_folder(path) ? load_hf(path, target) : load_gguf(path, target);

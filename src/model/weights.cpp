@@ -70,12 +70,12 @@ void quantize_matrices(Gemma4Weights& w, DType type, int threads) {
   if (!can_quantize(type)) fail("cannot quantize to ", dtype_name(type));
   ThreadPool pool(threads);
   auto convert = [&](Matrix& m) {
-    if (!m.data || m.type == type) return;
+    // A row that does not split into the type's blocks (the audio projection's 640 values for
+    // the K-quants) gets the type `unigemma quantize` would give it: Q5_0/Q8_0, else F16.
+    const DType t = m.data ? fit_row_length(type, m.ne[0]) : type;
+    if (!m.data || m.type == t) return;
     const int64_t in = m.ne[0], rows = m.ne[1];
-    if (in % dtype_info(type).block != 0)
-      fail(w.source, ": tensor '", m.name, "' has rows of ", in, " values, not a multiple of the ",
-           dtype_name(type), " block size");
-    const uint64_t out_row = row_bytes(type, in);
+    const uint64_t out_row = row_bytes(t, in);
     auto buf = std::shared_ptr<uint8_t[]>(new uint8_t[out_row * rows]);
     pool.parallel_for(
         rows,
@@ -83,11 +83,11 @@ void quantize_matrices(Gemma4Weights& w, DType type, int threads) {
           std::vector<float> tmp(in);
           for (int64_t r = r0; r < r1; ++r) {
             dequantize_row(m.type, m.row(r), tmp.data(), in);
-            quantize_row(type, tmp.data(), buf.get() + out_row * r, in);
+            quantize_row(t, tmp.data(), buf.get() + out_row * r, in);
           }
         },
         16);
-    m.type = type;
+    m.type = t;
     m.data = buf.get();
     m.nbytes = out_row * rows;
     w.keep_alive.push_back(std::shared_ptr<const void>(buf, buf.get()));

@@ -6,8 +6,10 @@
 #include "base/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
+#include "model/assistant.h"
 #include "model/tensor_names.h"
 #include "runtime/quantize_hf.h"
+#include "runtime/quantize_hf_assistant.h"
 #include "runtime/quantize_plan.h"
 #include "runtime/quantize_stream.h"
 
@@ -107,6 +109,7 @@ QuantizeSummary quantize_model(const std::string& in, const std::string& out,
     fail("quantize: the output '", out, "' would overwrite the input '", in, "'");
   if (!opts.mmproj_out.empty() && opts.mmproj_out == out)
     fail("quantize: the text and mmproj outputs are the same file '", out, "'");
+  if (is_hf_assistant_folder(in)) return quantize_hf_assistant(in, out, opts);
   if (is_hf_folder(in)) return quantize_hf_folder(in, out, opts);
   if (std::filesystem::is_directory(in))
     fail("quantize: '", in, "' is a folder without config.json (not an HF checkpoint)");

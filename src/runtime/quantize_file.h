@@ -13,10 +13,11 @@
 namespace ug {
 
 struct QuantizeOptions {
-  std::string type = "q8_0";  // parse_quant_scheme: q4_0 q8_0 q4_k_m q6_k bf16 f16 f32
-  std::string mmproj_out;     // HF input only: also write the vision/audio front end here
-  int threads = 0;            // 0: one per hardware thread
-  bool pure = false;          // every matrix the base type (no Q6_K head, no Q4_K_M mix)
+  std::string type = "q8_0";     // parse_quant_scheme: q4_0 q8_0 q4_k_m q6_k bf16 f16 f32
+  std::string mmproj_out;        // HF input only: also write the vision/audio front end here
+  bool mmproj_optional = false;  // mmproj_out is a default: skipped when there is no front end
+  int threads = 0;               // 0: one per hardware thread
+  bool pure = false;             // every matrix the base type (no Q6_K head, no Q4_K_M mix)
   std::function<void(const std::string&)> progress;  // one line per tensor; may be null
 };
 
@@ -26,6 +27,7 @@ struct QuantizeSummary {
   uint64_t bytes_out = 0;  // tensor data written (all files)
   uint64_t largest_tensor_bytes = 0;
   std::map<DType, int> type_counts;  // output tensors per type (all files)
+  std::string mmproj_written;        // the mmproj file written, if any
 };
 
 // in: a .gguf file or an HF folder (config.json + safetensors). For HF input, out is the text

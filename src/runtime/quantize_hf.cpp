@@ -65,34 +65,7 @@ void add_text_keys(GgufWriter& w, const Gemma4Config& c, const TokenizerData& v,
   w.add_kv(p + "embedding_length_per_layer_input", u32(0));
   if (c.final_softcap > 0) w.add_kv(p + "final_logit_softcapping", f32(c.final_softcap));
 
-  // Tokenizer keys (input spec §4.4). BPE has no scores; the converter writes -1000.
-  w.add_kv("tokenizer.ggml.model", str("gemma4"));
-  w.add_kv("tokenizer.ggml.tokens", array_of(GgufType::STRING, v.tokens, [](const std::string& s) {
-             return GgufValue::make_string(s);
-           }));
-  std::vector<float> scores = v.scores;
-  scores.resize(v.tokens.size(), -1000.0f);
-  w.add_kv("tokenizer.ggml.scores",
-           array_of(GgufType::F32, scores, [](float x) { return GgufValue::make_f32(x); }));
-  w.add_kv("tokenizer.ggml.token_type", array_of(GgufType::I32, v.types, [](TokenType t) {
-             return GgufValue::make_i32(static_cast<int32_t>(t));
-           }));
-  w.add_kv("tokenizer.ggml.merges", array_of(GgufType::STRING, v.merges, [](const std::string& s) {
-             return GgufValue::make_string(s);
-           }));
-  w.add_kv("tokenizer.ggml.bos_token_id", u32(v.bos_id >= 0 ? v.bos_id : c.bos_id));
-  w.add_kv("tokenizer.ggml.eos_token_id", u32(v.eos_id >= 0 ? v.eos_id : c.eos_id));
-  w.add_kv("tokenizer.ggml.unknown_token_id", u32(v.unk_id >= 0 ? v.unk_id : c.unk_id));
-  w.add_kv("tokenizer.ggml.padding_token_id", u32(v.pad_id >= 0 ? v.pad_id : c.pad_id));
-  if (v.mask_id >= 0) w.add_kv("tokenizer.ggml.mask_token_id", u32(v.mask_id));
-  // llama.cpp forces BOS for the gemma4 vocabulary; the converter writes true.
-  w.add_kv("tokenizer.ggml.add_bos_token", GgufValue::make_bool(true));
-  w.add_kv("tokenizer.ggml.add_eos_token", GgufValue::make_bool(false));
-  w.add_kv("tokenizer.ggml.add_space_prefix", GgufValue::make_bool(false));
-  if (!v.chat_template.empty()) w.add_kv("tokenizer.chat_template", str(v.chat_template));
-  w.add_kv(
-      "tokenizer.ggml.suppress_tokens",
-      array_of(GgufType::I32, c.suppress_tokens, [](int32_t x) { return GgufValue::make_i32(x); }));
+  add_gemma4_tokenizer_keys(w, c, v);
 }
 
 // The clip GGUF's metadata, as in the third-party fixture mmproj.
@@ -142,66 +115,11 @@ void apply_gemma4_token_types(TokenizerData& v) {
   }
 }
 
-class Planner {
- public:
-  Planner(const SafetensorsSet& set, const std::string& folder) : set_(set), folder_(folder) {}
 
-  const TensorView* find(const std::string& hf) const { return set_.tensor(hf); }
 
-  // matrix: its type is chosen by choose_types; other tensors are written as F32.
-  StreamTensor& add(const std::string& gguf, const std::string& hf, std::vector<int64_t> ne,
-                    bool matrix) {
-    const TensorView* t = set_.tensor(hf);
-    if (!t) fail(folder_, ": missing tensor '", hf, "'");
-    used_.insert(hf);
-    StreamTensor s;
-    s.name = gguf;
-    s.src = t;
-    s.ne = ne.empty() ? t->ne : std::move(ne);
-    s.type = DType::F32;
-    out.push_back(std::move(s));
-    matrix_.push_back(matrix);
-    return out.back();
-  }
+}  // namespace
 
-  void check_all_used(const std::set<std::string>& ignored) const {
-    std::string extra;
-    int n = 0;
-    for (const auto& t : set_.tensors())
-      if (!used_.count(t.name) && !ignored.count(t.name)) {
-        if (n < 5) extra += (n ? ", '" : "'") + t.name + "'";
-        ++n;
-      }
-    if (n)
-      fail(folder_, ": ", n, " tensor(s) the Gemma 4 converter does not know: ", extra,
-           n > 5 ? ", ..." : "");
-  }
-
-  // Matrices get their type from the chooser; everything else stays F32.
-  void choose_types(const QuantScheme& scheme, bool pure) {
-    std::vector<std::string> names;
-    for (const auto& s : out) names.push_back(s.name);
-    TypeChooser chooser(scheme, names, pure);
-    for (size_t i = 0; i < out.size(); ++i)
-      if (matrix_[i]) out[i].type = chooser.matrix_type(out[i].name, out[i].ne);
-  }
-
-  std::vector<StreamTensor> out;
-  std::set<std::string> used_;
-
- private:
-  const SafetensorsSet& set_;
-  std::string folder_;
-  std::vector<bool> matrix_;
-};
-
-std::string folder_name(const std::string& folder) {
-  std::filesystem::path p(folder);
-  if (p.filename().empty()) p = p.parent_path();
-  return p.filename().string();
-}
-
-void count(QuantizeSummary& sum, const std::vector<StreamTensor>& plan) {
+void count_tensors(QuantizeSummary& sum, const std::vector<StreamTensor>& plan) {
   for (const auto& t : plan) {
     ++sum.type_counts[t.type];
     if (t.src) sum.bytes_in += t.src->nbytes;
@@ -209,7 +127,61 @@ void count(QuantizeSummary& sum, const std::vector<StreamTensor>& plan) {
   sum.tensors += static_cast<int>(plan.size());
 }
 
-}  // namespace
+std::string hf_folder_name(const std::string& folder) {
+  std::filesystem::path p(folder);
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
+}
+
+TokenizerData gguf_vocab_from_hf(HfFolder& hf, int64_t vocab_size) {
+  TokenizerData vocab = vocab_from_hf_json(
+      hf.tokenizer, hf.tokenizer_config.is_null() ? nullptr : &hf.tokenizer_config,
+      hf.path + "/tokenizer.json");
+  if (!hf.chat_template.empty()) vocab.chat_template = hf.chat_template;
+  hf.tokenizer = nullptr;  // the parsed JSON is large (≈100 MB for Gemma's vocabulary)
+  apply_gemma4_token_types(vocab);
+  if (static_cast<int64_t>(vocab.tokens.size()) > vocab_size)
+    fail(hf.path, ": tokenizer.json has ", vocab.tokens.size(), " tokens, more than vocab_size ",
+         vocab_size);
+  // The converter pads a short vocabulary to the embedding's rows with unused [PAD] pieces.
+  for (int64_t id = static_cast<int64_t>(vocab.tokens.size()); id < vocab_size; ++id) {
+    vocab.tokens.push_back("[PAD" + std::to_string(id) + "]");
+    vocab.types.push_back(TokenType::Unused);
+    if (!vocab.scores.empty()) vocab.scores.push_back(-1000.0f);
+  }
+  return vocab;
+}
+
+void add_gemma4_tokenizer_keys(GgufWriter& w, const Gemma4Config& c, const TokenizerData& v) {
+  // Tokenizer keys (input spec §4.4). BPE has no scores; the converter writes -1000.
+  w.add_kv("tokenizer.ggml.model", str("gemma4"));
+  w.add_kv("tokenizer.ggml.tokens", array_of(GgufType::STRING, v.tokens, [](const std::string& s) {
+             return GgufValue::make_string(s);
+           }));
+  std::vector<float> scores = v.scores;
+  scores.resize(v.tokens.size(), -1000.0f);
+  w.add_kv("tokenizer.ggml.scores",
+           array_of(GgufType::F32, scores, [](float x) { return GgufValue::make_f32(x); }));
+  w.add_kv("tokenizer.ggml.token_type", array_of(GgufType::I32, v.types, [](TokenType t) {
+             return GgufValue::make_i32(static_cast<int32_t>(t));
+           }));
+  w.add_kv("tokenizer.ggml.merges", array_of(GgufType::STRING, v.merges, [](const std::string& s) {
+             return GgufValue::make_string(s);
+           }));
+  w.add_kv("tokenizer.ggml.bos_token_id", u32(v.bos_id >= 0 ? v.bos_id : c.bos_id));
+  w.add_kv("tokenizer.ggml.eos_token_id", u32(v.eos_id >= 0 ? v.eos_id : c.eos_id));
+  w.add_kv("tokenizer.ggml.unknown_token_id", u32(v.unk_id >= 0 ? v.unk_id : c.unk_id));
+  w.add_kv("tokenizer.ggml.padding_token_id", u32(v.pad_id >= 0 ? v.pad_id : c.pad_id));
+  if (v.mask_id >= 0) w.add_kv("tokenizer.ggml.mask_token_id", u32(v.mask_id));
+  // llama.cpp forces BOS for the gemma4 vocabulary; the converter writes true.
+  w.add_kv("tokenizer.ggml.add_bos_token", GgufValue::make_bool(true));
+  w.add_kv("tokenizer.ggml.add_eos_token", GgufValue::make_bool(false));
+  w.add_kv("tokenizer.ggml.add_space_prefix", GgufValue::make_bool(false));
+  if (!v.chat_template.empty()) w.add_kv("tokenizer.chat_template", str(v.chat_template));
+  w.add_kv(
+      "tokenizer.ggml.suppress_tokens",
+      array_of(GgufType::I32, c.suppress_tokens, [](int32_t x) { return GgufValue::make_i32(x); }));
+}
 
 QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string& out,
                                    const QuantizeOptions& o) {
@@ -219,21 +191,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   const Gemma4Config c = Gemma4Config::from_hf(hf.config, gen);
   if (hf.tokenizer.is_null())
     fail(folder, ": tokenizer.json is missing (the GGUF must carry the vocabulary)");
-  TokenizerData vocab = vocab_from_hf_json(
-      hf.tokenizer, hf.tokenizer_config.is_null() ? nullptr : &hf.tokenizer_config,
-      folder + "/tokenizer.json");
-  if (!hf.chat_template.empty()) vocab.chat_template = hf.chat_template;
-  hf.tokenizer = nullptr;  // the parsed JSON is large (≈100 MB for Gemma's vocabulary)
-  apply_gemma4_token_types(vocab);
-  if (static_cast<int64_t>(vocab.tokens.size()) > c.vocab_size)
-    fail(folder, ": tokenizer.json has ", vocab.tokens.size(), " tokens, more than vocab_size ",
-         c.vocab_size);
-  // The converter pads a short vocabulary to the embedding's rows with unused [PAD] pieces.
-  for (int64_t id = static_cast<int64_t>(vocab.tokens.size()); id < c.vocab_size; ++id) {
-    vocab.tokens.push_back("[PAD" + std::to_string(id) + "]");
-    vocab.types.push_back(TokenType::Unused);
-    if (!vocab.scores.empty()) vocab.scores.push_back(-1000.0f);
-  }
+  TokenizerData vocab = gguf_vocab_from_hf(hf, c.vocab_size);
 
   SafetensorsSet set(folder);
   const std::string lm =
@@ -244,7 +202,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   rope.ne = {c.head_dim_global / 2};
   rope.values.assign(c.head_dim_global / 2, 1e30f);
   for (int d = 0; d < c.rotated_pairs_global(); ++d) rope.values[d] = 1.0f;
-  Planner p(set, folder);
+  HfTensorPlanner p(set, folder);
   p.add("token_embd.weight", lm + "embed_tokens.weight", {c.n_embd, c.vocab_size}, true);
   p.add("output_norm.weight", lm + "norm.weight", {c.n_embd}, false);
 
@@ -274,7 +232,7 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   const std::string ve = "model.vision_embedder.";
   const bool vision = c.has_vision && set.tensor(ve + "patch_dense.weight");
   const bool audio = c.has_audio && set.tensor("model.embed_audio.embedding_projection.weight");
-  Planner mm(set, folder);
+  HfTensorPlanner mm(set, folder);
   if (audio)
     mm.add("mm.a.input_projection.weight", "model.embed_audio.embedding_projection.weight",
            {c.audio_frame, c.n_embd}, true);
@@ -306,30 +264,32 @@ QuantizeSummary quantize_hf_folder(const std::string& folder, const std::string&
   std::set<std::string> ignored = mm.used_;
   ignored.insert("lm_head.weight");  // tied to embed_tokens; the converter skips it
   p.check_all_used(ignored);
-  if (!o.mmproj_out.empty() && !vision && !audio)
+  if (!o.mmproj_out.empty() && !vision && !audio && !o.mmproj_optional)
     fail(folder, ": --mmproj-out given but the checkpoint has no vision or audio weights");
+  const bool write_mmproj = !o.mmproj_out.empty() && (vision || audio);
 
   QuantizeSummary sum;
   ThreadPool pool(o.threads);
   {
     GgufWriter w;
-    add_text_keys(w, c, vocab, folder_name(folder), scheme.file_type);
+    add_text_keys(w, c, vocab, hf_folder_name(folder), scheme.file_type);
     vocab = TokenizerData();  // the writer holds its own copy of the vocabulary
     StreamStats st = write_gguf_streamed(w, text_plan, out, pool, o.progress);
     sum.bytes_out += st.bytes_out;
     sum.largest_tensor_bytes = st.largest_tensor_bytes;
-    count(sum, text_plan);
+    count_tensors(sum, text_plan);
   }
-  if (!o.mmproj_out.empty()) {
+  if (write_mmproj) {
     DType proj = DType::F32;
     for (const auto& t : mm.out)
       if (t.name.rfind("mm.", 0) == 0) proj = t.type;
     GgufWriter w;
-    add_mmproj_keys(w, c, vision, audio, folder_name(folder) + "-mmproj", gguf_file_type(proj));
+    add_mmproj_keys(w, c, vision, audio, hf_folder_name(folder) + "-mmproj", gguf_file_type(proj));
     StreamStats st = write_gguf_streamed(w, mm.out, o.mmproj_out, pool, o.progress);
+    sum.mmproj_written = o.mmproj_out;
     sum.bytes_out += st.bytes_out;
     sum.largest_tensor_bytes = std::max(sum.largest_tensor_bytes, st.largest_tensor_bytes);
-    count(sum, mm.out);
+    count_tensors(sum, mm.out);
   }
   return sum;
 }

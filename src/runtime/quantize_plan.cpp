@@ -49,20 +49,6 @@ QuantScheme parse_quant_scheme(const std::string& name) {
   return s;
 }
 
-DType fit_row_length(DType want, int64_t ne0) {
-  if (ne0 % dtype_info(want).block == 0) return want;
-  DType t = DType::F16;
-  if (is_k_quant(want)) {
-    if (want == DType::Q4_K)
-      t = DType::Q5_0;
-    else if (want == DType::Q5_K)
-      t = DType::Q5_1;
-    else
-      t = DType::Q8_0;  // Q6_K (and the rarer Q2_K/Q3_K, whose IQ4_NL we do not write)
-  }
-  return ne0 % dtype_info(t).block == 0 ? t : DType::F16;
-}
-
 bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 TypeChooser::TypeChooser(const QuantScheme& scheme, const std::vector<std::string>& names,

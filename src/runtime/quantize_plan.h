@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tensor/dtype.h"
+#include "tensor/quant.h"  // fit_row_length
 
 namespace ug {
 
@@ -23,10 +24,6 @@ struct QuantScheme {
 // Throws ug::Error listing the accepted names.
 QuantScheme parse_quant_scheme(const std::string& name);
 const char* quant_scheme_names();  // "q4_0 q8_0 q4_k_m q5_k_m q6_k bf16 f16 f32"
-
-// llama-quantize's fallback when a row of ne0 values does not split into the type's blocks:
-// Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 when even that does not fit.
-DType fit_row_length(DType want, int64_t ne0);
 
 // Chooses the type of every 2-D weight of one file. Construct it with all tensor names in file
 // order (the per-layer rules count attn_v and ffn_down tensors as llama-quantize does).

@@ -122,4 +122,20 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
   }
 }
 
+DType fit_row_length(DType want, int64_t ne0) {
+  if (ne0 % dtype_info(want).block == 0) return want;
+  DType t = DType::F16;
+  const bool k_quant = want == DType::Q2_K || want == DType::Q3_K || want == DType::Q4_K ||
+                       want == DType::Q5_K || want == DType::Q6_K;
+  if (k_quant) {
+    if (want == DType::Q4_K)
+      t = DType::Q5_0;
+    else if (want == DType::Q5_K)
+      t = DType::Q5_1;
+    else
+      t = DType::Q8_0;  // Q6_K (and the rarer Q2_K/Q3_K, whose IQ4_NL we do not write)
+  }
+  return ne0 % dtype_info(t).block == 0 ? t : DType::F16;
+}
+
 }  // namespace ug

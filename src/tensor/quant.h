@@ -17,4 +17,9 @@ bool can_quantize(DType type);
 // Supported: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K (at least Q8_0 Q4_0 Q4_K Q6_K).
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
+// llama-quantize's fallback when a row of ne0 values does not split into the type's blocks:
+// Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16 when even that does not fit (the mmproj's
+// audio projection has rows of 640 values: 640 = 2.5 × 256).
+DType fit_row_length(DType want, int64_t ne0);
+
 }  // namespace ug

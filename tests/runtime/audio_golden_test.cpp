@@ -20,6 +20,7 @@
 #include "model/npy.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -90,6 +91,7 @@ std::vector<std::vector<float>> teacher_forced(const AudioCase& a, bool f32_cach
 }
 
 TEST(AudioGolden, PromptExpandsLikeLlamaCpp) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   AudioCase a = load_case();
   EXPECT_EQ(static_cast<int>(a.prompt.tokens.size()),
             a.golden["prompt_tokens_evaluated"].get<int>());
@@ -99,6 +101,7 @@ TEST(AudioGolden, PromptExpandsLikeLlamaCpp) {
 }
 
 TEST(AudioGolden, MatchesTheFloat64ReferenceAndLlamaCppAsFarAsTheFixtureAllows) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   AudioCase a = load_case();
   std::vector<std::vector<float>> exact;
   {

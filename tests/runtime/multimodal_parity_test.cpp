@@ -19,6 +19,7 @@
 #include "model/decoder.h"
 #include "runtime/multimodal.h"
 #include "text/chat_format.h"
+#include "shared_fixtures.h"
 
 namespace ug {
 namespace {
@@ -176,16 +177,19 @@ void check(const Case& c) {
 }
 
 TEST(MultimodalParity, GgufImageAudioVideoMatchReference) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   std::string g = test::tiny_model("gguf", DType::F32);
   check(run_case(g, test::mmproj_of(g), true));
 }
 
 TEST(MultimodalParity, HfImageAndAudioMatchReference) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   std::string h = test::tiny_model("hf", DType::BF16);
   check(run_case(h, "", false));
 }
 
 TEST(MultimodalParity, BidirectionalOnGlobalLayersWouldBeWrong) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   std::string g = test::tiny_model("gguf", DType::F32);
   Case c = run_case(g, test::mmproj_of(g), false);
   ASSERT_FALSE(c.prompt.bidirectional.empty());
@@ -223,8 +227,9 @@ TEST(MultimodalInput, MismatchedPlaceholdersAndBadMediaGiveClearErrors) {
     EXPECT_NE(std::string(e.what()).find("image"), std::string::npos) << e.what();
   }
   // An input no placeholder takes.
-  EXPECT_THROW(build_multimodal_prompt(m, pool, "hello", {read(media().wav, MediaInput::Audio)}, mo),
-               Error);
+  std::string tone = media().dir + "/tone.wav";
+  sh("sox -n -r 16000 -c 1 -b 16 " + tone + " synth 1 sine 440");
+  EXPECT_THROW(build_multimodal_prompt(m, pool, "hello", {read(tone, MediaInput::Audio)}, mo), Error);
   // A truncated PNG names the input.
   MediaInput bad = read(media().image, MediaInput::Image);
   bad.bytes.resize(bad.bytes.size() / 3);

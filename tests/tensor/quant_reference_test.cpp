@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "quant_test_util.h"
+#include "shared_fixtures.h"
 #include "tensor/quant.h"
 
 namespace ug {
@@ -103,6 +104,7 @@ bool rtn_reachable(DType t, const uint8_t* block) {
 }
 
 TEST(QuantReference, RequantizingFixtureBlocksReproducesTheirBytes) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   const auto dir = scratch_dir("fixture");
   const std::vector<FixtureTensor> tensors = extract_fixture_tensors(dir);
   int q8 = 0, q4 = 0;
@@ -140,6 +142,7 @@ TEST(QuantReference, RequantizingFixtureBlocksReproducesTheirBytes) {
 }
 
 TEST(QuantReference, FixtureBytesDecodeAsNumpyDecodesThem) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   const auto dir = scratch_dir("fixture_deq");
   const std::vector<FixtureTensor> tensors = extract_fixture_tensors(dir);
   ASSERT_FALSE(tensors.empty());

@@ -18,6 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/config.h"
+#include "shared_fixtures.h"
 #include "testmodel/test_model_stream.h"
 #include "text/chat_format.h"
 #include "tensor/half.h"
@@ -243,6 +244,7 @@ void expect_same_key_types(const GgufFile& ours, const GgufFile& fixture) {
 }
 
 TEST_F(TestModelFiles, TinyGgufMirrorsTheConverterLayout) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   TestModelOptions o = tiny(DType::F16);
   write_test_gguf(o, path("m"));
   GgufFile text(path("m.gguf")), mm(path("m-mmproj.gguf")), asst(path("m-assistant.gguf"));

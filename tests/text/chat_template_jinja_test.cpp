@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "shared_fixtures.h"
 #include "text/chat_format.h"
 
 namespace ug {
@@ -215,6 +216,7 @@ std::vector<Case> cases() {
 }
 
 TEST(ChatTemplateJinja, MatchesFixtureTemplateByteForByte) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   if (std::system((std::string(kPython) + " -c 'import jinja2' 2>/dev/null").c_str()) != 0)
     GTEST_SKIP() << "python3-jinja2 is not installed (apt-get install python3-jinja2)";
   const std::string dir = UG_BINARY_DIR;

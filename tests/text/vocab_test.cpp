@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "formats/gguf.h"
+#include "shared_fixtures.h"
 #include "text/tokenizer.h"
 #include "text/vocab_gemma4.h"
 #include "text/vocab_gguf.h"
@@ -147,6 +148,7 @@ TEST(VocabGguf, ReadsTokenizerKeys) {
 // ---- Gemma 4: npm-derived vs. the llama.cpp-written fixture ----------------------------------
 
 TEST(VocabGemma4, NpmDerivedVocabularyEqualsFixtureGguf) {
+  UG_SKIP_WITHOUT_SHARED_FIXTURES();
   if (!std::filesystem::exists(kNpm)) GTEST_SKIP() << kNpm << " missing";
   const TokenizerData npm = gemma4_vocab_from_npm(kNpm);
   const TokenizerData gguf = vocab_from_gguf(GgufFile(kFixture));
