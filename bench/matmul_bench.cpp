@@ -100,8 +100,10 @@ void bm_matmul(benchmark::State& state, DType type) {
 }
 
 // Decode shapes of the 12B model: FFN gate/up (3840 -> 15360) and down (15360 -> 3840); and
-// 3840 -> 256, whose weights stay in L2, for the kernels' speed without the memory limit.
+// 3840 -> 256, whose weights stay in a 1-2 MB L2 (Zen 4, Sapphire Rapids), and 3840 -> 64 (one
+// thread), which fits a 512 KB L2 (Zen 3), for the kernels' speed without the memory limit.
 void decode_args(benchmark::internal::Benchmark* b) {
+  for (int isa : {2, 1, 0}) b->Args({3840, 64, 1, 1, isa});
   for (int isa : {2, 1, 0})
     for (int threads : {1, 2}) {
       b->Args({3840, 256, 1, threads, isa});
@@ -110,18 +112,22 @@ void decode_args(benchmark::internal::Benchmark* b) {
     }
 }
 
-// The repacked layouts exist for the AVX-512 variant only.
-void decode_args_avx512(benchmark::internal::Benchmark* b) {
-  for (int threads : {1, 2}) {
-    b->Args({3840, 256, 1, threads, 2});
-    b->Args({3840, 15360, 1, threads, 2});
-    b->Args({15360, 3840, 1, threads, 2});
-  }
+// The repacked layouts have AVX-512 and AVX2 kernels.
+void decode_args_lanes(benchmark::internal::Benchmark* b) {
+  for (int isa : {2, 1}) b->Args({3840, 64, 1, 1, isa});
+  for (int isa : {2, 1})
+    for (int threads : {1, 2}) {
+      b->Args({3840, 256, 1, threads, isa});
+      b->Args({3840, 15360, 1, threads, isa});
+      b->Args({15360, 3840, 1, threads, isa});
+    }
 }
 
-void prefill_args_avx512(benchmark::internal::Benchmark* b) {
-  for (int threads : {1, 2}) b->Args({3840, 15360, 128, threads, 2});
-  for (int n : {2, 3, 4, 8}) b->Args({3840, 15360, n, 1, 2});
+void prefill_args_lanes(benchmark::internal::Benchmark* b) {
+  for (int isa : {2, 1}) {
+    for (int threads : {1, 2}) b->Args({3840, 15360, 128, threads, isa});
+    for (int n : {2, 3, 4, 8}) b->Args({3840, 15360, n, 1, isa});
+  }
 }
 
 void prefill_args(benchmark::internal::Benchmark* b) {
@@ -141,21 +147,21 @@ void prefill_args(benchmark::internal::Benchmark* b) {
       ->UseRealTime()                                 \
       ->Unit(benchmark::kMillisecond)
 
-// Q4_0 and Q8_0 as load repacks them for the AVX-512 kernels.
+// Q4_0 and Q8_0 as load repacks them for the AVX-512 and AVX2 kernels.
 BENCHMARK_CAPTURE(bm_matmul, decode_Q4_0_repacked, DType::Q4_0_LANES)
-    ->Apply(decode_args_avx512)
+    ->Apply(decode_args_lanes)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, prefill_Q4_0_repacked, DType::Q4_0_LANES)
-    ->Apply(prefill_args_avx512)
+    ->Apply(prefill_args_lanes)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, decode_Q8_0_repacked, DType::Q8_0_LANES)
-    ->Apply(decode_args_avx512)
+    ->Apply(decode_args_lanes)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_matmul, prefill_Q8_0_repacked, DType::Q8_0_LANES)
-    ->Apply(prefill_args_avx512)
+    ->Apply(prefill_args_lanes)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -41,10 +41,10 @@ float* scratch(size_t n) {
   return buf.data();
 }
 
-// Repacked matrices have kernels in the AVX-512 variant only; elsewhere they take the generic
-// path, row by row through the file layout.
+// Repacked matrices have kernels in the AVX-512 and AVX2 variants; elsewhere they take the
+// generic path, row by row through the file layout.
 bool has_simd_kernel(DType t, Isa isa) {
-  if (is_lanes(t)) return isa == Isa::Avx512;
+  if (is_lanes(t)) return isa == Isa::Avx512 || isa == Isa::Avx2;
   if (t == DType::Q5_K) return isa == Isa::Avx2;
   return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 ||
          t == DType::Q8_0 || t == DType::Q4_K || t == DType::Q6_K;
@@ -120,8 +120,9 @@ void matmul_simd(Isa isa, const TensorView* const* ws, float* const* ys, int cou
 namespace kern {
 const Variant& variant(Isa isa) {
   static const Variant kAvx512{avx512_uses_q8, avx512_rows, avx512_act_order};
-  static const Variant kAvx2{avx2_uses_q8, avx2_rows,
-                             [](DType, int64_t) { return ActOrder::Natural; }};
+  static const Variant kAvx2{avx2_uses_q8, avx2_rows, [](DType t, int64_t) {
+                               return is_lanes(t) ? ActOrder::Lanes : ActOrder::Natural;
+                             }};
   static const Variant kNeon{neon_uses_q8, neon_rows,
                              [](DType, int64_t) { return ActOrder::Natural; }};
   switch (isa) {

@@ -315,11 +315,14 @@ const RowFn kQ6_K[] = UG_F32_TABLE(k_row, DType::Q6_K);
 
 bool avx2_uses_q8(DType type) {
   return type == DType::Q4_0 || type == DType::Q8_0 || type == DType::Q4_K || type == DType::Q5_K ||
-         type == DType::Q6_K;
+         type == DType::Q6_K || type == DType::Q4_0_LANES || type == DType::Q8_0_LANES;
 }
 
 void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   switch (job.type) {
+    case DType::Q4_0_LANES:
+    case DType::Q8_0_LANES:
+      return avx2_lanes_rows(job, r0, r1);
     case DType::Q4_K:
       return run_row_kernels(kQ4_K, kMaxTile, job, r0, r1, false);
     case DType::Q5_K:

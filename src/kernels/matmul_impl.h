@@ -34,6 +34,9 @@ void avx512_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx512_kquant_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx512_float_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void avx2_rows(const MatmulJob& job, int64_t r0, int64_t r1);
+// Repacked Q4_0/Q8_0 (matmul_avx2_lanes.cpp): rows [r0, r1) (r0 even), any token count,
+// activations in ActOrder::Lanes; the AVX-512 variant's bits.
+void avx2_lanes_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 void neon_rows(const MatmulJob& job, int64_t r0, int64_t r1);
 
 // One SIMD variant's entry points, as matmul() dispatches to them.

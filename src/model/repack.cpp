@@ -15,7 +15,7 @@ namespace ug {
 bool repack_on_load() {
   const char* env = std::getenv("UG_REPACK");
   if (env && std::string(env) == "0") return false;
-  return active_isa() == Isa::Avx512;
+  return active_isa() == Isa::Avx512 || active_isa() == Isa::Avx2;
 }
 
 void repack_matrices(const std::vector<TensorView*>& ms,

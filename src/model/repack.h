@@ -10,8 +10,9 @@
 
 namespace ug {
 
-// Whether load repacks: the AVX-512 kernels are active and UG_REPACK is not "0" (for comparing
-// with the file layout; the results are the same bits either way).
+// Whether load repacks: the AVX-512 or AVX2 kernels are active and UG_REPACK is not "0" (for
+// comparing with the file layout: the same bits under AVX-512; under AVX2 the repacked kernels
+// give the AVX-512 variant's bits, which differ from the AVX2 file-layout kernels' in rounding).
 bool repack_on_load();
 
 // Repacks every matrix in `ms` that has a faster layout (null data skipped), in place; new
