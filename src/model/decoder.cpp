@@ -55,6 +55,11 @@ void Decoder::forward(const Batch& batch, KvCache& cache, std::vector<float>& lo
   forward_multi(one_seq_);
 }
 
+void Decoder::forward_hidden(const Batch& batch, KvCache& cache, std::vector<float>& hidden) {
+  one_seq_.assign(1, SequenceBatch{&batch, &cache, nullptr, &hidden});
+  forward_multi(one_seq_);
+}
+
 void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   const Gemma4Config& c = w_->config;
   const int64_t d = c.n_embd;
@@ -191,12 +196,21 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   const int64_t rows = static_cast<int64_t>(out_rows.size());
   for (int64_t i = 0; i < rows; ++i)
     rms_norm(&x_[out_rows[i] * d], w_->output_norm.data(), d, c.rms_eps, &a_[i * d]);
-  grow(head_, static_cast<size_t>(rows) * c.vocab_size);
-  matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
+  bool any_logits = false;
+  for (const SequenceBatch& sb : seqs) any_logits = any_logits || sb.logits;
+  if (any_logits) {
+    grow(head_, static_cast<size_t>(rows) * c.vocab_size);
+    matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
+  }
   int64_t r = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
     const int64_t k = seqs[s].batch->all_logits ? m : 1;
+    if (!seqs[s].logits) {
+      seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);
+      r += k;
+      continue;
+    }
     std::vector<float>& logits = *seqs[s].logits;
     logits.assign(head_.begin() + r * c.vocab_size, head_.begin() + (r + k) * c.vocab_size);
     if (seqs[s].hidden) seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);

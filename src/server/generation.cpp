@@ -1,5 +1,7 @@
 // Between the routes and the engine: prompts, submission, streaming and waiting.
+#include <algorithm>
 #include <chrono>
+#include <random>
 
 #include "base/error.h"
 #include "server/server_state.h"
@@ -33,6 +35,46 @@ std::string token_text(const Tokenizer& tok, int32_t id) {
   return s;
 }
 
+std::string random_id(const char* prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char kHex[] = "0123456789abcdef";
+  std::string s = prefix;
+  for (int i = 0; i < 24; ++i) s += kHex[rng() & 15];
+  return s;
+}
+
+namespace {
+
+json bytes_of(const std::string& s) {
+  json a = json::array();
+  for (unsigned char c : s) a.push_back(static_cast<int>(c));
+  return a;
+}
+
+}  // namespace
+
+bool is_stop_id(const Backend& b, int32_t id) {
+  const auto& ids = b.model.weights->config.stop_ids;
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+json chat_logprobs(const Backend& b, const std::vector<StepInfo>& steps) {
+  json content = json::array();
+  const Tokenizer& tok = *b.model.tokenizer;
+  for (const StepInfo& st : steps) {
+    if (st.id < 0 || is_stop_id(b, st.id)) continue;
+    std::string t = token_text(tok, st.id);
+    json top = json::array();
+    for (const auto& [id, lp] : st.top) {
+      std::string tt = token_text(tok, id);
+      top.push_back({{"token", tt}, {"logprob", lp}, {"bytes", bytes_of(tt)}});
+    }
+    content.push_back(
+        {{"token", t}, {"logprob", st.logprob}, {"bytes", bytes_of(t)}, {"top_logprobs", top}});
+  }
+  return content;
+}
+
 Prompt build_prompt(Backend& b, const std::string& text, const std::vector<MediaInput>& media,
                     const MediaOptions& options) {
   try {
@@ -64,7 +106,10 @@ std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const Ge
   } catch (const Error& e) {
     const bool tools = p.output.kind == OutputSpec::Kind::kToolCalls;
     const bool gbnf = p.output.kind == OutputSpec::Kind::kGbnf;
-    throw ApiError(400, e.what(), tools ? "tools" : gbnf ? "grammar" : "response_format",
+    throw ApiError(400, e.what(),
+                   tools  ? "tools"
+                   : gbnf ? "grammar"
+                          : "response_format",
                    "invalid_request_error");
   }
   const int64_t n_ctx = b.engine->options().n_ctx;

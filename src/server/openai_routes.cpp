@@ -1,7 +1,6 @@
 // OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/models.
 #include <algorithm>
 #include <ctime>
-#include <random>
 
 #include "base/error.h"
 #include "server/server_state.h"
@@ -10,43 +9,6 @@
 namespace ug::server {
 
 namespace {
-
-std::string random_id(const char* prefix) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char kHex[] = "0123456789abcdef";
-  std::string s = prefix;
-  for (int i = 0; i < 24; ++i) s += kHex[rng() & 15];
-  return s;
-}
-
-json bytes_of(const std::string& s) {
-  json a = json::array();
-  for (unsigned char c : s) a.push_back(static_cast<int>(c));
-  return a;
-}
-
-bool is_stop_id(const Backend& b, int32_t id) {
-  const auto& ids = b.model.weights->config.stop_ids;
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-// Chat logprobs entries of the tokens that are part of the answer (not the stop token).
-json chat_logprobs(const Backend& b, const std::vector<StepInfo>& steps) {
-  json content = json::array();
-  const Tokenizer& tok = *b.model.tokenizer;
-  for (const StepInfo& st : steps) {
-    if (st.id < 0 || is_stop_id(b, st.id)) continue;
-    std::string t = token_text(tok, st.id);
-    json top = json::array();
-    for (const auto& [id, lp] : st.top) {
-      std::string tt = token_text(tok, id);
-      top.push_back({{"token", tt}, {"logprob", lp}, {"bytes", bytes_of(tt)}});
-    }
-    content.push_back(
-        {{"token", t}, {"logprob", st.logprob}, {"bytes", bytes_of(t)}, {"top_logprobs", top}});
-  }
-  return content;
-}
 
 json tool_calls_json(const std::vector<ToolCall>& calls, size_t first_index, bool with_index) {
   json a = json::array();
@@ -300,7 +262,8 @@ void completions(Server::State& s, const http::Request& req, http::Response& res
         }
         if (!done) return out;
         const EngineResult& r = handle->result();
-        if (r.stop_reason == StopReason::kError) return out + sse(engine_error(r)) + "data: [DONE]\n\n";
+        if (r.stop_reason == StopReason::kError)
+          return out + sse(engine_error(r)) + "data: [DONE]\n\n";
         json last = {{"text", ""}, {"index", 0}, {"finish_reason", finish_reason(r, false)}};
         last["logprobs"] = nullptr;
         json j = make(last);

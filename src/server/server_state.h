@@ -15,6 +15,7 @@
 #include "runtime/output_constraint.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
+#include "server/response_store.h"
 #include "server/server.h"
 #include "text/chat_format.h"
 
@@ -61,6 +62,7 @@ struct Server::State {
   std::condition_variable stopped_cv;
   bool stopped = false;
   Metrics metrics;
+  ResponseStore responses{256};  // /v1/responses kept for previous_response_id
   mutable std::mutex backend_mu;
   std::shared_ptr<Backend> backend_;
 
@@ -123,9 +125,25 @@ void send_json(http::Response& res, const json& j, int status = 200);
 std::string dump(const json& j);  // invalid UTF-8 replaced, never throws
 std::string token_text(const Tokenizer& tok, int32_t id);
 json error_json(const ApiError& e);
+std::string random_id(const char* prefix);  // prefix + 24 hex digits
+bool is_stop_id(const Backend& b, int32_t id);
+// OpenAI chat logprobs entries ({token, logprob, bytes, top_logprobs}) of the steps that are
+// part of the answer (not the stop token).
+json chat_logprobs(const Backend& b, const std::vector<StepInfo>& steps);
+
+// ---- Responses API (responses_input.cpp)
+// A /v1/responses body as a /v1/chat/completions body (messages, tools, response_format, ...)
+// that the chat parsers take, and the conversation's input items: the stored history of
+// previous_response_id, then this request's input with item_reference items resolved.
+struct ResponsesInput {
+  json chat;
+  std::vector<json> items;
+};
+ResponsesInput parse_responses_input(const json& body, ResponseStore& store);
 
 // ---- routes
 void add_openai_routes(Server::State& s);
+void add_responses_routes(Server::State& s);
 void add_ollama_routes(Server::State& s);
 void add_misc_routes(Server::State& s);
 
