@@ -73,6 +73,8 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
     const Batch& batch = *seqs[s].batch;
     const int64_t m = static_cast<int64_t>(batch.tokens.size());
     if (m == 0) fail("empty batch");
+    if (!seqs[s].logits && !seqs[s].hidden)
+      fail("a sequence asks for neither logits nor hidden rows");
     if (!batch.embeddings.empty() && static_cast<int64_t>(batch.embeddings.size()) != m)
       fail("batch has ", m, " tokens but ", batch.embeddings.size(), " embedding slots");
     p0[s] = seqs[s].cache->n_past();

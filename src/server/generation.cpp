@@ -1,6 +1,7 @@
 // Between the routes and the engine: prompts, submission, streaming and waiting.
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <random>
 
 #include "base/error.h"
@@ -33,6 +34,43 @@ std::string token_text(const Tokenizer& tok, int32_t id) {
   std::string s;
   if (id >= 0 && id < tok.vocab_size()) tok.append_token_bytes(s, id);
   return s;
+}
+
+std::vector<int32_t> parse_token_ids(const json& a, const Tokenizer& tok,
+                                     const std::string& param) {
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const json& v = a[i];
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= tok.vocab_size())
+      bad_request(param + "[" + std::to_string(i) + "] is not a token id (0.." +
+                      std::to_string(tok.vocab_size() - 1) + ")",
+                  param);
+    ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
+  }
+  return ids;
+}
+
+bool model_matches(const Server::State& s, const Backend& b, const std::string& requested) {
+  std::string name = requested;
+  if (name.size() > 7 && name.compare(name.size() - 7, 7, ":latest") == 0)
+    name.resize(name.size() - 7);
+  if (name == b.name) return true;
+  for (const std::string& a : s.opt.model_aliases)
+    if (name == a) return true;
+  const std::filesystem::path p(b.path);
+  return !b.path.empty() &&
+         (name == p.filename().string() || name == p.stem().string() || name == p.string());
+}
+
+bool ollama_model_known(const Server::State& s, const Backend& b, const json& body,
+                        http::Response& res) {
+  auto it = body.find("model");
+  if (it == body.end() || it->is_null()) return true;  // no name: the one model
+  if (!it->is_string()) bad_request("model must be a string", "model");
+  const std::string name = it->get<std::string>();
+  if (name.empty() || model_matches(s, b, name)) return true;
+  send_json(res, {{"error", "model '" + name + "' not found"}}, 404);
+  return false;
 }
 
 std::string random_id(const char* prefix) {

@@ -285,16 +285,28 @@ void add_openai_routes(Server::State& s) {
               [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
   s.post_json("/completions",
               [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
-  auto models = [&s](const http::Request&, http::Response& res) {
+  auto model_json = [](const Backend& b) {
+    return json{
+        {"id", b.name}, {"object", "model"}, {"created", b.created}, {"owned_by", "unigemma"}};
+  };
+  auto models = [&s, model_json](const http::Request&, http::Response& res) {
     auto b = s.need_backend();
-    send_json(res, {{"object", "list"},
-                    {"data", json::array({{{"id", b->name},
-                                           {"object", "model"},
-                                           {"created", b->created},
-                                           {"owned_by", "unigemma"}}})}});
+    send_json(res, {{"object", "list"}, {"data", json::array({model_json(*b)})}});
   };
   s.get("/v1/models", models);
   s.get("/models", models);
+  auto one_model = [&s, model_json](const http::Request& req, http::Response& res) {
+    auto b = s.need_backend();
+    const std::string id = req.path.substr(req.path.rfind('/') + 1);
+    if (!model_matches(s, *b, id))
+      throw ApiError(404, "The model '" + id + "' does not exist", "model", "invalid_request_error",
+                     "model_not_found");
+    json j = model_json(*b);
+    j["id"] = id;  // as asked: an alias answers under its own name
+    send_json(res, j);
+  };
+  s.get("/v1/models/{}", one_model);
+  s.get("/models/{}", one_model);
 }
 
 }  // namespace ug::server
