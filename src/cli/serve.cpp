@@ -22,10 +22,15 @@ struct ServeOptions {
   server::ServerOptions server;
   EngineOptions engine;
   size_t max_body_mb = 20;
+  std::vector<std::string> aliases;
+  std::string pooling = "mean";
 };
 
 void serve(ServeOptions& o) {
   o.server.max_body_bytes = o.max_body_mb << 20;
+  if (!o.aliases.empty()) o.server.model_name = o.aliases.front();
+  o.server.model_aliases = o.aliases;
+  o.server.pooling = parse_pooling(o.pooling);
   o.engine.n_ctx = o.model.ctx_size;
   o.engine.threads = o.model.threads;
   // Every stream holds a request handler: one for each slot and queued request, and some more.
@@ -114,7 +119,13 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-audio-seconds", o.server.media.max_audio_seconds,
                   "longer audio is refused")
       ->capture_default_str();
-  cmd->add_option("--alias", o.server.model_name, "model name shown by /v1/models and /api/tags");
+  cmd->add_option("--alias", o.aliases,
+                  "model name shown by /v1/models and /api/tags (repeatable: later ones are "
+                  "accepted too; the file name always is)");
+  cmd->add_option("--pooling", o.pooling,
+                  "embeddings: mean, last, cls or none (per token) over the final hidden states")
+      ->check(CLI::IsMember({"mean", "last", "cls", "none"}))
+      ->capture_default_str();
   cmd->add_option("--allowed-host", o.server.allowed_hosts,
                   "Host header name to answer besides localhost/127.0.0.1/[::1] (repeatable; "
                   "'*': any, e.g. behind a proxy)");

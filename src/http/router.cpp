@@ -16,6 +16,19 @@ void Router::websocket(std::string path, WebSocketFactory factory) {
   sockets_.emplace_back(std::move(path), std::move(factory));
 }
 
+namespace {
+
+// "/a/{}" matches "/a/x" (x non-empty, without '/').
+bool matches(const std::string& route, std::string_view path) {
+  if (route == path) return true;
+  if (route.size() < 3 || route.compare(route.size() - 3, 3, "/{}") != 0) return false;
+  const std::string_view prefix(route.data(), route.size() - 2);
+  if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
+  return path.find('/', prefix.size()) == std::string_view::npos;
+}
+
+}  // namespace
+
 Router::Match Router::find(std::string_view method, std::string_view path) const {
   Match m;
   const std::string_view want = method == "HEAD" ? std::string_view("GET") : method;
@@ -26,8 +39,10 @@ Router::Match Router::find(std::string_view method, std::string_view path) const
       if (want == "GET") m.socket = &f;
       return m;
     }
+  bool exact = false;  // an exact path hides the wildcard routes
+  for (const Route& r : routes_) exact = exact || r.path == path;
   for (const Route& r : routes_) {
-    if (r.path != path) continue;
+    if (exact ? r.path != path : !matches(r.path, path)) continue;
     m.path_known = true;
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += r.method;

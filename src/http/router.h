@@ -1,4 +1,6 @@
-// Routes: exact paths to handlers, per method, plus WebSocket paths.
+// Routes: exact paths to handlers, per method, plus WebSocket paths. A route path whose last
+// segment is "{}" ("/v1/models/{}") matches any one non-empty last segment there; exact paths
+// win over it.
 #pragma once
 
 #include <functional>

@@ -53,6 +53,11 @@ void Decoder::forward(const Batch& batch, KvCache& cache, std::vector<float>& lo
   forward_multi(one_seq_);
 }
 
+void Decoder::forward_hidden(const Batch& batch, KvCache& cache, std::vector<float>& hidden) {
+  one_seq_.assign(1, SequenceBatch{&batch, &cache, nullptr, &hidden});
+  forward_multi(one_seq_);
+}
+
 void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   const Gemma4Config& c = w_->config;
   const int64_t d = c.n_embd;
@@ -66,6 +71,8 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
     const Batch& batch = *seqs[s].batch;
     const int64_t m = static_cast<int64_t>(batch.tokens.size());
     if (m == 0) fail("empty batch");
+    if (!seqs[s].logits && !seqs[s].hidden)
+      fail("a sequence asks for neither logits nor hidden rows");
     if (!batch.embeddings.empty() && static_cast<int64_t>(batch.embeddings.size()) != m)
       fail("batch has ", m, " tokens but ", batch.embeddings.size(), " embedding slots");
     p0[s] = seqs[s].cache->n_past();
@@ -198,13 +205,22 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   for (int64_t i = 0; i < rows; ++i)  // gathered so that the head reads one block of rows
     std::copy_n(&x_[out_rows[i] * d], d, &a_[i * d]);
   rms_norm_rows(pool_, a_.data(), w_->output_norm.data(), rows, d, c.rms_eps, a_.data());
-  grow(head_, static_cast<size_t>(rows) * c.vocab_size);
-  matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
-  softcap(pool_, head_.data(), rows * c.vocab_size, c.final_softcap);
+  bool any_logits = false;  // embeddings ask for the normed rows only
+  for (const SequenceBatch& sb : seqs) any_logits = any_logits || sb.logits;
+  if (any_logits) {
+    grow(head_, static_cast<size_t>(rows) * c.vocab_size);
+    matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
+    softcap(pool_, head_.data(), rows * c.vocab_size, c.final_softcap);
+  }
   int64_t r = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
     const int64_t k = seqs[s].batch->all_logits ? m : 1;
+    if (!seqs[s].logits) {
+      seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);
+      r += k;
+      continue;
+    }
     std::vector<float>& logits = *seqs[s].logits;
     logits.assign(head_.begin() + r * c.vocab_size, head_.begin() + (r + k) * c.vocab_size);
     if (seqs[s].hidden) seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);

@@ -31,7 +31,7 @@ struct Batch {
 struct SequenceBatch {
   const Batch* batch = nullptr;
   KvCache* cache = nullptr;
-  std::vector<float>* logits = nullptr;
+  std::vector<float>* logits = nullptr;  // null: no head for this sequence (hidden only)
   std::vector<float>* hidden = nullptr;
 };
 
@@ -48,6 +48,10 @@ class Decoder {
   // gets the post-final-norm rows (the MTP drafter's h) for the same rows.
   void forward(const Batch& batch, KvCache& cache, std::vector<float>& logits,
                std::vector<float>* hidden = nullptr);
+
+  // The post-final-norm rows only, without the output head (embeddings): hidden gets
+  // [rows_out, n_embd] for the rows Batch::all_logits asks for.
+  void forward_hidden(const Batch& batch, KvCache& cache, std::vector<float>& hidden);
 
   // Advances several sequences in one pass: their rows go through every weight matrix together
   // (the weights are read once for all of them); attention stays within each sequence.

@@ -2,6 +2,7 @@
 // /api/show, /api/version.
 #include <chrono>
 #include <ctime>
+#include <utility>
 
 #include "base/error.h"
 #include "server/server_state.h"
@@ -39,8 +40,8 @@ json final_fields(const EngineResult& r) {
   const double total = r.queue_seconds + r.prompt_seconds + r.generation_seconds;
   return {{"done", true},
           {"done_reason", r.stop_reason == StopReason::kLength     ? "length"
-                         : r.stop_reason == StopReason::kShutdown ? "shutdown"
-                                                                  : "stop"},
+                          : r.stop_reason == StopReason::kShutdown ? "shutdown"
+                                                                   : "stop"},
           {"total_duration", ns(total)},
           {"load_duration", 0},
           {"prompt_eval_count", r.prompt_tokens},
@@ -57,8 +58,39 @@ json ollama_tool_calls(const std::vector<ToolCall>& calls) {
 }
 
 // chat: true for /api/chat (a "message"), false for /api/generate (a "response").
+// Ollama's logprobs ({token, logprob, bytes, top_logprobs}) of the answer tokens given.
+json ollama_logprobs(const Backend& b, const std::vector<StepInfo>& steps) {
+  return chat_logprobs(b, steps);
+}
+
+// /api/generate's context: the prompt and the answer as token ids (the stop token included, so
+// that the next turn continues a closed one), to send back as the next request's context.
+json context_of(const Prompt& prompt, const EngineResult& r) {
+  json ids = json::array();
+  for (int32_t t : prompt.tokens) ids.push_back(t);
+  for (int32_t t : r.generated) ids.push_back(t);
+  return ids;
+}
+
+struct RespondOptions {
+  bool chat = false;  // a "message" (/api/chat) or a "response" (/api/generate)
+  bool stream = true;
+  bool logprobs = false;  // per-token logprobs with each answer chunk
+  bool context = false;   // /api/generate: the final line carries `context`
+};
+
 void respond(Server::State&, http::Response& res, std::shared_ptr<RequestHandle> handle,
-             const std::string& model, bool chat, bool stream) {
+             std::shared_ptr<Backend> b, const Prompt& prompt, RespondOptions ro) {
+  const std::string model = b->name;
+  const bool chat = ro.chat, stream = ro.stream;
+  auto prompt_ptr = ro.context ? std::make_shared<Prompt>(prompt) : nullptr;
+  auto held = std::make_shared<std::vector<StepInfo>>();  // streamed logprobs not yet sent
+  // The fields only the last object has besides the timings.
+  auto finish = [b, ro, prompt_ptr](json& j, const EngineResult& r) {
+    j.update(final_fields(r));
+    if (prompt_ptr) j["context"] = context_of(*prompt_ptr, r);
+    if (ro.logprobs && !ro.stream) j["logprobs"] = ollama_logprobs(*b, r.steps);
+  };
   auto shape = [model, chat](const std::string& content, const std::string& thinking,
                              const std::vector<ToolCall>& calls) {
     json j = {{"model", model}, {"created_at", now_iso()}};
@@ -77,61 +109,99 @@ void respond(Server::State&, http::Response& res, std::shared_ptr<RequestHandle>
     return dump({{"error", "generation failed: " + r.error}}) + "\n";
   };
   if (!stream) {
-    stream_response(res, "application/json", handle,
-                    [handle, shape, error_line](const std::vector<EngineToken>&, bool done) {
-                      if (!done) return std::string();
-                      const EngineResult& r = handle->result();
-                      if (r.stop_reason == StopReason::kError) return error_line(r);
-                      ParsedOutput out = parse_output(r.text);
-                      json j = shape(out.content, out.reasoning, out.tool_calls);
-                      j.update(final_fields(r));
-                      return dump(j);
-                    });
+    stream_response(
+        res, "application/json", handle,
+        [handle, shape, error_line, finish](const std::vector<EngineToken>&, bool done) {
+          if (!done) return std::string();
+          const EngineResult& r = handle->result();
+          if (r.stop_reason == StopReason::kError) return error_line(r);
+          ParsedOutput out = parse_output(r.text);
+          json j = shape(out.content, out.reasoning, out.tool_calls);
+          finish(j, r);
+          return dump(j);
+        });
     return;
   }
   auto parser = std::make_shared<StreamingOutputParser>();
-  stream_response(
-      res, "application/x-ndjson", handle,
-      [handle, shape, parser, error_line](const std::vector<EngineToken>& toks, bool done) {
-        std::string out;
-        auto emit = [&](const StreamingOutputParser::Delta& d) {
-          if (d.content.empty() && d.reasoning.empty() && d.tool_calls.empty()) return;
-          json j = shape(d.content, d.reasoning, d.tool_calls);
-          j["done"] = false;
-          out += dump(j) + "\n";
-        };
-        for (const EngineToken& t : toks) emit(parser->push(t.text));
-        if (!done) return out;
-        const EngineResult& r = handle->result();
-        if (r.stop_reason == StopReason::kError) return out + error_line(r);
-        emit(parser->finish());
-        json j = shape("", "", {});
-        j.update(final_fields(r));
-        return out + dump(j) + "\n";
-      });
+  stream_response(res, "application/x-ndjson", handle,
+                  [handle, shape, parser, error_line, finish, b, ro, held](
+                      const std::vector<EngineToken>& toks, bool done) {
+                    std::string out;
+                    // Logprobs of tokens whose text the parser still holds back ride on the next
+                    // line.
+                    std::vector<StepInfo>& steps = *held;
+                    auto emit = [&](const StreamingOutputParser::Delta& d) {
+                      if (d.content.empty() && d.reasoning.empty() && d.tool_calls.empty()) return;
+                      json j = shape(d.content, d.reasoning, d.tool_calls);
+                      j["done"] = false;
+                      if (ro.logprobs)
+                        j["logprobs"] = ollama_logprobs(*b, std::exchange(steps, {}));
+                      out += dump(j) + "\n";
+                    };
+                    for (const EngineToken& t : toks) {
+                      if (ro.logprobs && t.step.id >= 0) steps.push_back(t.step);
+                      emit(parser->push(t.text));
+                    }
+                    if (!done) return out;
+                    const EngineResult& r = handle->result();
+                    if (r.stop_reason == StopReason::kError) return out + error_line(r);
+                    emit(parser->finish());
+                    json j = shape("", "", {});
+                    if (ro.logprobs && !steps.empty()) j["logprobs"] = ollama_logprobs(*b, steps);
+                    finish(j, r);
+                    return out + dump(j) + "\n";
+                  });
 }
 
-void check_model_field(const json& body) {
-  auto it = body.find("model");
-  if (it != body.end() && !it->is_null() && !it->is_string())
-    bad_request("model must be a string", "model");
+// keep_alive 0 (a number, or a duration string such as "0" or "0s"): unload after this request.
+bool unload_requested(const json& body) {
+  auto it = body.find("keep_alive");
+  if (it == body.end() || it->is_null()) return false;
+  if (it->is_number()) return it->get<double>() == 0;
+  if (!it->is_string()) bad_request("keep_alive must be a number or a duration", "keep_alive");
+  const std::string v = it->get<std::string>();
+  return v == "0" || v == "0s" || v == "0m" || v == "0h";
+}
+
+// The top-level logprobs / top_logprobs fields.
+void parse_logprobs(const json& body, GenParams& p) {
+  if (auto it = body.find("logprobs"); it != body.end() && !it->is_null()) {
+    if (!it->is_boolean()) bad_request("logprobs must be a boolean", "logprobs");
+    p.logprobs = it->get<bool>();
+  }
+  if (auto it = body.find("top_logprobs"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 20)
+      bad_request("top_logprobs must be an integer between 0 and 20", "top_logprobs");
+    p.top_logprobs = static_cast<int>(it->get<int64_t>());
+    if (p.top_logprobs > 0) p.logprobs = true;
+  }
+}
+
+// The answer to a request that only loads (or, with keep_alive 0, unloads) the model. The model
+// stays in memory either way: it is this server's only one.
+json load_only(const Backend& b, bool chat, bool unload) {
+  json j = {{"model", b.name},
+            {"created_at", now_iso()},
+            {"done", true},
+            {"done_reason", unload ? "unload" : "load"}};
+  if (chat)
+    j["message"] = {{"role", "assistant"}, {"content", ""}};
+  else
+    j["response"] = "";
+  return j;
 }
 
 void api_chat(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
-  check_model_field(body);
+  if (!ollama_model_known(s, *b, body, res)) return;
   const bool stream = stream_flag(body);
   ChatInput in = parse_ollama_messages(body);
   GenParams p = parse_ollama_options(body, *b, s.opt);
+  parse_logprobs(body, p);
   p.output = parse_ollama_output(body, in.options.tools, in.options.enable_thinking);
-  if (in.messages.empty()) {  // Ollama: an empty chat loads the model and returns at once
-    json j = {{"model", b->name},
-              {"created_at", now_iso()},
-              {"message", {{"role", "assistant"}, {"content", ""}}},
-              {"done", true},
-              {"done_reason", "load"}};
-    send_json(res, j);
+  if (in.messages.empty()) {  // Ollama: an empty chat loads (or unloads) the model at once
+    send_json(res, load_only(*b, true, unload_requested(body)));
     return;
   }
   std::string text;
@@ -142,15 +212,37 @@ void api_chat(Server::State& s, const http::Request& req, http::Response& res) {
   }
   check_text_fits(*b, text.size(), "messages");
   Prompt prompt = build_prompt(*b, text, in.media, p.media);
-  respond(s, res, submit(*b, prompt, p, s.opt), b->name, true, stream);
+  respond(s, res, submit(*b, prompt, p, s.opt), b, prompt, {true, stream, p.logprobs, false});
+}
+
+// /api/generate's context: token ids of an earlier exchange (its answer's `context`).
+std::vector<int32_t> parse_context(const json& body, const Tokenizer& tok) {
+  auto it = body.find("context");
+  if (it == body.end() || it->is_null()) return {};
+  if (!it->is_array()) bad_request("context must be an array of token ids", "context");
+  return parse_token_ids(*it, tok, "context");
+}
+
+// The new turn's prompt after an earlier exchange: the context's ids as they were (so a slot's
+// prefix cache still holds them), then the turn without its BOS; after a closed model turn
+// (<turn|>), the newline the chat format puts between turns.
+Prompt after_context(const Backend& b, const std::vector<int32_t>& context, const Prompt& turn) {
+  const Tokenizer& tok = *b.model.tokenizer;
+  Prompt p;
+  p.tokens = context;
+  if (is_stop_id(b, context.back())) p.tokens.push_back(tok.encode("\n", false).front());
+  const int64_t skip = !turn.tokens.empty() && tok.add_bos() && turn.tokens[0] == tok.bos_id();
+  p.append(turn.slice(skip, static_cast<int64_t>(turn.size())));
+  return p;
 }
 
 void api_generate(Server::State& s, const http::Request& req, http::Response& res) {
   auto b = s.need_backend();
   json body = parse_body(req);
-  check_model_field(body);
+  if (!ollama_model_known(s, *b, body, res)) return;
   const bool stream = stream_flag(body);
   GenParams p = parse_ollama_options(body, *b, s.opt);
+  parse_logprobs(body, p);
   auto str = [&](const char* key) {
     auto it = body.find(key);
     if (it == body.end() || it->is_null()) return std::string();
@@ -175,12 +267,9 @@ void api_generate(Server::State& s, const http::Request& req, http::Response& re
       parts.push_back({ContentPart::Image, ""});
     }
   }
-  if (prompt_text.empty() && media.empty()) {  // Ollama: loads the model, generates nothing
-    send_json(res, {{"model", b->name},
-                    {"created_at", now_iso()},
-                    {"response", ""},
-                    {"done", true},
-                    {"done_reason", "load"}});
+  const std::vector<int32_t> context = parse_context(body, *b->model.tokenizer);
+  if (prompt_text.empty() && media.empty()) {  // Ollama: loads (or unloads), generates nothing
+    send_json(res, load_only(*b, false, unload_requested(body)));
     return;
   }
   std::string text;
@@ -199,7 +288,8 @@ void api_generate(Server::State& s, const http::Request& req, http::Response& re
   check_text_fits(*b, text.size(), "prompt");
   p.output = parse_ollama_output(body, json(), !raw && ollama_thinking(body));
   Prompt prompt = build_prompt(*b, text, media, p.media);
-  respond(s, res, submit(*b, prompt, p, s.opt), b->name, false, stream);
+  if (!context.empty()) prompt = after_context(*b, context, prompt);
+  respond(s, res, submit(*b, prompt, p, s.opt), b, prompt, {false, stream, p.logprobs, true});
 }
 
 json details(const Backend& b) {
@@ -235,7 +325,7 @@ void add_ollama_routes(Server::State& s) {
   s.post_json("/api/show", [&s](const http::Request& req, http::Response& res) {
     auto b = s.need_backend();
     json body = parse_body(req);
-    check_model_field(body);
+    if (!ollama_model_known(s, *b, body, res)) return;
     const Gemma4Config& c = b->model.weights->config;
     json caps = json::array({"completion", "tools", "thinking"});
     if (b->model.weights->vision) caps.push_back("vision");
@@ -254,6 +344,21 @@ void add_ollama_routes(Server::State& s) {
                  {"gemma4.attention.sliding_window", c.sliding_window},
                  {"general.parameter_count", c.text_param_count()}}},
                {"capabilities", caps}});
+  });
+  s.get("/api/ps", [&s](const http::Request&, http::Response& res) {
+    auto b = s.need_backend();
+    const EngineStats st = b->engine->stats();
+    // Loaded until the server stops: no expiry. size: the file plus the KV caches allocated.
+    send_json(res,
+              {{"models",
+                json::array({{{"name", b->name},
+                              {"model", b->name},
+                              {"size", b->file_bytes + static_cast<int64_t>(st.kv_bytes_allocated)},
+                              {"digest", ""},
+                              {"details", details(*b)},
+                              {"expires_at", "2318-01-01T00:00:00Z"},
+                              {"size_vram", 0},
+                              {"context_length", b->engine->options().n_ctx}}})}});
   });
   s.get("/api/version", [](const http::Request&, http::Response& res) {
     send_json(res, {{"version", "0.12.0"}});

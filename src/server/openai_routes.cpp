@@ -1,7 +1,6 @@
 // OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/models.
 #include <algorithm>
 #include <ctime>
-#include <random>
 
 #include "base/error.h"
 #include "server/server_state.h"
@@ -10,43 +9,6 @@
 namespace ug::server {
 
 namespace {
-
-std::string random_id(const char* prefix) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char kHex[] = "0123456789abcdef";
-  std::string s = prefix;
-  for (int i = 0; i < 24; ++i) s += kHex[rng() & 15];
-  return s;
-}
-
-json bytes_of(const std::string& s) {
-  json a = json::array();
-  for (unsigned char c : s) a.push_back(static_cast<int>(c));
-  return a;
-}
-
-bool is_stop_id(const Backend& b, int32_t id) {
-  const auto& ids = b.model.weights->config.stop_ids;
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-// Chat logprobs entries of the tokens that are part of the answer (not the stop token).
-json chat_logprobs(const Backend& b, const std::vector<StepInfo>& steps) {
-  json content = json::array();
-  const Tokenizer& tok = *b.model.tokenizer;
-  for (const StepInfo& st : steps) {
-    if (st.id < 0 || is_stop_id(b, st.id)) continue;
-    std::string t = token_text(tok, st.id);
-    json top = json::array();
-    for (const auto& [id, lp] : st.top) {
-      std::string tt = token_text(tok, id);
-      top.push_back({{"token", tt}, {"logprob", lp}, {"bytes", bytes_of(tt)}});
-    }
-    content.push_back(
-        {{"token", t}, {"logprob", st.logprob}, {"bytes", bytes_of(t)}, {"top_logprobs", top}});
-  }
-  return content;
-}
 
 json tool_calls_json(const std::vector<ToolCall>& calls, size_t first_index, bool with_index) {
   json a = json::array();
@@ -302,7 +264,8 @@ void completions(Server::State& s, const http::Request& req, http::Response& res
         }
         if (!done) return out;
         const EngineResult& r = handle->result();
-        if (r.stop_reason == StopReason::kError) return out + sse(engine_error(r)) + "data: [DONE]\n\n";
+        if (r.stop_reason == StopReason::kError)
+          return out + sse(engine_error(r)) + "data: [DONE]\n\n";
         json last = {{"text", ""}, {"index", 0}, {"finish_reason", finish_reason(r, false)}};
         last["logprobs"] = nullptr;
         json j = make(last);
@@ -324,16 +287,28 @@ void add_openai_routes(Server::State& s) {
               [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
   s.post_json("/completions",
               [&s](const http::Request& req, http::Response& res) { completions(s, req, res); });
-  auto models = [&s](const http::Request&, http::Response& res) {
+  auto model_json = [](const Backend& b) {
+    return json{
+        {"id", b.name}, {"object", "model"}, {"created", b.created}, {"owned_by", "unigemma"}};
+  };
+  auto models = [&s, model_json](const http::Request&, http::Response& res) {
     auto b = s.need_backend();
-    send_json(res, {{"object", "list"},
-                    {"data", json::array({{{"id", b->name},
-                                           {"object", "model"},
-                                           {"created", b->created},
-                                           {"owned_by", "unigemma"}}})}});
+    send_json(res, {{"object", "list"}, {"data", json::array({model_json(*b)})}});
   };
   s.get("/v1/models", models);
   s.get("/models", models);
+  auto one_model = [&s, model_json](const http::Request& req, http::Response& res) {
+    auto b = s.need_backend();
+    const std::string id = req.path.substr(req.path.rfind('/') + 1);
+    if (!model_matches(s, *b, id))
+      throw ApiError(404, "The model '" + id + "' does not exist", "model", "invalid_request_error",
+                     "model_not_found");
+    json j = model_json(*b);
+    j["id"] = id;  // as asked: an alias answers under its own name
+    send_json(res, j);
+  };
+  s.get("/v1/models/{}", one_model);
+  s.get("/models/{}", one_model);
 }
 
 }  // namespace ug::server

@@ -121,6 +121,8 @@ Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
   });
   add_misc_routes(s);
   add_openai_routes(s);
+  add_responses_routes(s);
+  add_embedding_routes(s);
   add_ollama_routes(s);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/embedder.h"
 #include "runtime/engine.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
@@ -24,8 +25,10 @@ struct ServerOptions {
   int default_max_tokens = 1024;      // when a request names no limit
   int http_threads = 0;               // request handlers at once (streams hold one); 0: 64
   int64_t remote_media_max_bytes = 50u << 20;
-  MediaOptions media;      // max_pixels, max_audio_seconds, image tokens, ...
-  std::string model_name;  // shown by /v1/models; default: the file name
+  MediaOptions media;                      // max_pixels, max_audio_seconds, image tokens, ...
+  std::string model_name;                  // shown by /v1/models; default: the file name
+  std::vector<std::string> model_aliases;  // more names requests may use (--alias, repeatable)
+  Pooling pooling = Pooling::kMean;        // embeddings: how token rows become one vector
 
   // The HTTP layer (see src/http/server.h and docs/SERVER.md).
   std::vector<std::string> allowed_hosts;  // Host names besides loopback (--allowed-host; "*": any)

@@ -16,6 +16,7 @@
 #include "runtime/output_constraint.h"
 #include "server/api_error.h"
 #include "server/metrics.h"
+#include "server/response_store.h"
 #include "server/server.h"
 #include "text/chat_format.h"
 
@@ -33,6 +34,9 @@ struct Backend {
   std::string path;
   int64_t file_bytes = 0;
   int64_t created = 0;  // unix seconds when loaded
+  // Embeddings: made on first use (its own decoder scratch and threads).
+  std::once_flag embedder_once;
+  std::unique_ptr<Embedder> embedder;
 };
 
 // A chat request in API-neutral form.
@@ -62,6 +66,7 @@ struct Server::State {
   std::condition_variable stopped_cv;
   bool stopped = false;
   Metrics metrics;
+  ResponseStore responses{256};  // /v1/responses kept for previous_response_id
   mutable std::mutex backend_mu;
   std::shared_ptr<Backend> backend_;
 
@@ -140,9 +145,36 @@ json error_json(const ApiError& e);  // OpenAI's shape
 // Ollama's own clients expect (they show OpenAI's shape as "[object Object]"); OpenAI's
 // elsewhere.
 json error_body(const ApiError& e, std::string_view path);
+std::string random_id(const char* prefix);  // prefix + 24 hex digits
+bool is_stop_id(const Backend& b, int32_t id);
+// OpenAI chat logprobs entries ({token, logprob, bytes, top_logprobs}) of the steps that are
+// part of the answer (not the stop token).
+json chat_logprobs(const Backend& b, const std::vector<StepInfo>& steps);
+
+// An array of token ids (400 naming `param`[i] for anything else or an id outside the vocabulary).
+std::vector<int32_t> parse_token_ids(const json& a, const Tokenizer& tok, const std::string& param);
+// Whether a requested model name is this server's: its name, an --alias, the file name (with or
+// without extension); Ollama's ":latest" tag is ignored.
+bool model_matches(const Server::State& s, const Backend& b, const std::string& name);
+// Ollama routes: a body naming another model gets 404 {"error": "model 'x' not found"} (clients
+// offer to pull it) and false.
+bool ollama_model_known(const Server::State& s, const Backend& b, const json& body,
+                        http::Response& res);
+
+// ---- Responses API (responses_input.cpp)
+// A /v1/responses body as a /v1/chat/completions body (messages, tools, response_format, ...)
+// that the chat parsers take, and the conversation's input items: the stored history of
+// previous_response_id, then this request's input with item_reference items resolved.
+struct ResponsesInput {
+  json chat;
+  std::vector<json> items;
+};
+ResponsesInput parse_responses_input(const json& body, ResponseStore& store);
 
 // ---- routes
 void add_openai_routes(Server::State& s);
+void add_responses_routes(Server::State& s);
+void add_embedding_routes(Server::State& s);
 void add_ollama_routes(Server::State& s);
 void add_misc_routes(Server::State& s);
 

@@ -86,7 +86,15 @@ void StreamingOutputParser::emit(Delta& out, std::string_view text) {
     return;
   }
   if (!content_started_) {
-    while (!text.empty() && is_ws(text.front())) text.remove_prefix(1);
+    if (after_marker_) {  // the format's whitespace after a thought block or a tool call
+      while (!text.empty() && is_ws(text.front())) text.remove_prefix(1);
+    } else if (std::all_of(text.begin(), text.end(), is_ws)) {
+      // The answer's own leading whitespace (the first token's space): kept, as OpenAI and
+      // llama.cpp keep it, so content agrees with the tokens' logprobs; dropped if a marker
+      // comes next instead of text.
+      content_ws_ += text;
+      return;
+    }
     if (text.empty()) return;
     content_started_ = true;
   }
@@ -168,6 +176,8 @@ void StreamingOutputParser::run(Delta& out, bool final) {
         emit(out, std::string_view(buf_).substr(0, at));
         buf_.erase(0, at + marker.size());
         if (reasoning) reasoning_ws_.clear();  // every marker here ends the thought block
+        if (!content_started_) content_ws_.clear();
+        after_marker_ = true;
         if (marker == kChannelOpen) {
           state_ = State::ChannelHeader;
           header_named_ = false;

@@ -18,8 +18,10 @@ struct ParsedOutput {
 
 // Never throws: a tool call whose syntax does not parse stays in the content as written; an
 // unclosed channel makes the rest reasoning; stray <channel|> markers and empty channel blocks
-// are dropped; text after <turn|> or <|tool_response> (stop tokens) is ignored. Reasoning and
-// content are trimmed at both ends.
+// are dropped; text after <turn|> or <|tool_response> (stop tokens) is ignored. Reasoning is
+// trimmed at both ends, content at its end; content keeps the whitespace it starts with unless
+// a thought block or tool call came before it (as OpenAI and llama.cpp return it, so that it
+// agrees with the tokens' logprobs).
 ParsedOutput parse_output(std::string_view generated_text);
 
 // Incremental form: feeding any split of a text and then finish() yields, concatenated, exactly
@@ -46,7 +48,8 @@ class StreamingOutputParser {
   std::string buf_;            // undecided input
   bool header_named_ = false;  // ChannelHeader: "thought" already consumed
   bool content_started_ = false;
-  std::string content_ws_;  // trailing content whitespace, written once more text follows
+  bool after_marker_ = false;  // a marker was seen: content's leading whitespace is format
+  std::string content_ws_;     // trailing content whitespace, written once more text follows
   bool reasoning_started_ = false;
   bool block_started_ = false;  // current channel block has produced reasoning text
   std::string reasoning_ws_;

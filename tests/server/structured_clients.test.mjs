@@ -86,7 +86,7 @@ test('Ollama client: format with a schema', async () => {
   const schema = {type: 'object', properties: {
     ok: {type: 'boolean'}, n: {type: 'integer', minimum: 1, maximum: 9}},
     required: ['ok', 'n']};
-  const r = await ollama.chat({model: 'tiny', messages: [{role: 'user', content: 'Answer'}],
+  const r = await ollama.chat({model: 'model', messages: [{role: 'user', content: 'Answer'}],
                                format: schema, options: {num_predict: 200, seed: 6}});
   const v = JSON.parse(r.message.content);
   assert.equal(typeof v.ok, 'boolean');

@@ -241,5 +241,69 @@ TEST_F(ToolCallServer, OllamaChatStreamsTheToolCallAsNdjson) {
   EXPECT_EQ(last["done"], true) << r->body;
 }
 
+// The Responses API: the flat tool shape, a function_call output item, and its stream events.
+json responses_body(bool stream) {
+  return {{"model", "scripted"},
+          {"input", "What is the weather?"},
+          {"tools",
+           json::array({{{"type", "function"},
+                         {"name", "get_weather"},
+                         {"description", "Current weather"},
+                         {"parameters", {{"type", "object"}, {"properties", json::object()}}}}})},
+          {"max_output_tokens", 32},
+          {"temperature", 0},
+          {"stream", stream}};
+}
+
+TEST_F(ToolCallServer, ResponsesReturnsAFunctionCallItem) {
+  auto c = server_->client();
+  auto [status, j] = post(c, "/v1/responses", responses_body(false));
+  ASSERT_EQ(status, 200) << j.dump();
+  ASSERT_EQ(j["output"].size(), 1u) << j.dump();
+  const json& call = j["output"][0];
+  EXPECT_EQ(call["type"], "function_call");
+  EXPECT_EQ(call["name"], "get_weather");
+  EXPECT_EQ(call["arguments"], "{}");
+  EXPECT_EQ(call["status"], "completed");
+  EXPECT_EQ(call["call_id"].get<std::string>().rfind("call_", 0), 0u);
+  EXPECT_EQ(j["usage"]["input_tokens"], rendered_prompt(*scripted_loaded().tokenizer).size());
+  // Sending the call back with its output continues the conversation by previous_response_id.
+  json next = {{"model", "scripted"},
+               {"previous_response_id", j["id"]},
+               {"input", json::array({{{"type", "function_call_output"},
+                                       {"call_id", call["call_id"]},
+                                       {"output", "sunny"}}})},
+               {"tools", responses_body(false)["tools"]},
+               {"max_output_tokens", 4},
+               {"temperature", 0}};
+  auto [status2, j2] = post(c, "/v1/responses", next);
+  ASSERT_EQ(status2, 200) << j2.dump();
+  EXPECT_GT(j2["usage"]["input_tokens"], j["usage"]["input_tokens"]);
+}
+
+TEST_F(ToolCallServer, ResponsesStreamSendsFunctionCallArgumentEvents) {
+  auto c = server_->client();
+  auto r = c.post("/v1/responses", responses_body(true).dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::vector<json> events;
+  for (const std::string& data : sse_events(r->body)) events.push_back(parse_json(data));
+  std::string args, done_args, name;
+  for (const json& e : events) {
+    if (e["type"] == "response.function_call_arguments.delta")
+      args += e["delta"].get<std::string>();
+    if (e["type"] == "response.function_call_arguments.done") done_args = e["arguments"];
+    if (e["type"] == "response.output_item.added" && e["item"]["type"] == "function_call")
+      name = e["item"]["name"];
+  }
+  EXPECT_EQ(name, "get_weather") << r->body;
+  EXPECT_EQ(args, "{}");
+  EXPECT_EQ(done_args, "{}");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["type"], "response.completed");
+  EXPECT_EQ(events.back()["response"]["output"][0]["type"], "function_call");
+  EXPECT_EQ(r->body.find("<|tool_call>"), std::string::npos) << r->body;
+}
+
 }  // namespace
 }  // namespace ug::test

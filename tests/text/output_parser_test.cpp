@@ -7,11 +7,18 @@ namespace {
 
 using nlohmann::json;
 
-TEST(OutputParser, PlainContentIsTrimmed) {
+TEST(OutputParser, PlainContentKeepsItsLeadingWhitespaceAndIsTrimmedAtTheEnd) {
+  // The first token's space belongs to the answer (its logprobs entry has it too).
   const ParsedOutput p = parse_output("\n Hello there! \n");
-  EXPECT_EQ(p.content, "Hello there!");
+  EXPECT_EQ(p.content, "\n Hello there!");
   EXPECT_EQ(p.reasoning, "");
   EXPECT_TRUE(p.tool_calls.empty());
+}
+
+TEST(OutputParser, WhitespaceBeforeAMarkerOrAfterABlockIsFormat) {
+  EXPECT_EQ(parse_output(" <|channel>thought\nR<channel|>\n\n Answer").content, "Answer");
+  EXPECT_EQ(parse_output("  <|tool_call>call:f{}<tool_call|>\n After").content, "After");
+  EXPECT_EQ(parse_output(" ").content, "");
 }
 
 TEST(OutputParser, SplitsThoughtAndAnswer) {
