@@ -67,7 +67,7 @@ if(UG_BUILD_TESTS)
   # headless Chromium; they need `npm install --prefix tests/server` and /usr/bin/chromium.
   find_program(UG_NODE node)
   if(UG_NODE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/server/node_modules/openai)
-    foreach(_t openai_client browser_page structured_clients)
+    foreach(_t openai_client browser_page structured_clients realtime)
       if(EXISTS ${CMAKE_SOURCE_DIR}/tests/server/${_t}.test.mjs)
         add_test(NAME server_node_${_t}
                  COMMAND ${UG_NODE} ${CMAKE_SOURCE_DIR}/tests/server/${_t}.test.mjs
