@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "media/audio.h"
 #include "model/embedders.h"
+#include "text/chat_format.h"
 
 namespace ug {
 
@@ -80,6 +81,41 @@ Prompt LiveAudioRows::finish(ThreadPool& pool, const char* name) {
   p.soft.emplace_back();
   finished_ = true;
   return p;
+}
+
+}  // namespace ug
+
+namespace ug {
+
+LivePromptParts split_live_prompt(const LoadedModel& m, ThreadPool& pool, const std::string& text,
+                                  const std::vector<MediaInput>& media, size_t live_index,
+                                  const MediaOptions& o) {
+  // Special tokens are split off before BPE, so the text on either side of the placeholder
+  // tokenizes as it does in the whole.
+  const std::string audio(media_placeholder(ContentPart::Audio));
+  size_t at = std::string::npos, from = 0;
+  for (size_t k = 0; k <= live_index; ++k) {
+    at = text.find(audio, from);
+    if (at == std::string::npos) fail("the prompt has no placeholder for the live audio");
+    from = at + audio.size();
+  }
+  const std::string before = text.substr(0, at), after = text.substr(from);
+  const ContentPart::Kind kinds[3] = {ContentPart::Image, ContentPart::Audio, ContentPart::Video};
+  size_t count[3] = {0, 0, 0};  // placeholders of each kind before the live audio
+  for (int k = 0; k < 3; ++k) {
+    const std::string ph(media_placeholder(kinds[k]));
+    for (size_t p = before.find(ph); p != std::string::npos; p = before.find(ph, p + ph.size()))
+      ++count[k];
+  }
+  std::vector<MediaInput> first, rest;
+  size_t seen[3] = {0, 0, 0};
+  for (const MediaInput& in : media)
+    (seen[in.kind]++ < count[in.kind] ? first : rest).push_back(in);
+  LivePromptParts parts;
+  parts.before = build_multimodal_prompt(m, pool, before, first, o);
+  // encode() adds no BOS: the rendered text carries its own, in `before`.
+  parts.after = build_multimodal_prompt(m, pool, after, rest, o);
+  return parts;
 }
 
 }  // namespace ug

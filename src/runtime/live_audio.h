@@ -55,3 +55,25 @@ class LiveAudioRows {
 };
 
 }  // namespace ug
+
+#include <string>
+
+#include "runtime/model_loader.h"
+#include "runtime/multimodal.h"
+
+namespace ug {
+
+// A rendered prompt around one live audio input: the rows before its placeholder (BOS and the
+// media before it included) and after it, so that before + the live rows + after equals
+// build_multimodal_prompt with that audio given whole.
+struct LivePromptParts {
+  Prompt before, after;
+};
+
+// media: every input but the live one, in placeholder order; live_index: how many audio inputs
+// come before the live one. Throws ug::Error when the text has no placeholder for it.
+LivePromptParts split_live_prompt(const LoadedModel& m, ThreadPool& pool, const std::string& text,
+                                  const std::vector<MediaInput>& media, size_t live_index,
+                                  const MediaOptions& options);
+
+}  // namespace ug
