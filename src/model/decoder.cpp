@@ -185,6 +185,7 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   for (size_t s = 0; s < seqs.size(); ++s) {
     seqs[s].cache->advance(static_cast<int64_t>(seqs[s].batch->tokens.size()));
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
+    if (seqs[s].batch->no_logits) continue;
     for (int64_t i = seqs[s].batch->all_logits ? 0 : m - 1; i < m; ++i)
       out_rows.push_back(row0[s] + i);
   }
@@ -192,11 +193,11 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   for (int64_t i = 0; i < rows; ++i)
     rms_norm(&x_[out_rows[i] * d], w_->output_norm.data(), d, c.rms_eps, &a_[i * d]);
   grow(head_, static_cast<size_t>(rows) * c.vocab_size);
-  matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
+  if (rows > 0) matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
   int64_t r = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
-    const int64_t k = seqs[s].batch->all_logits ? m : 1;
+    const int64_t k = seqs[s].batch->no_logits ? 0 : seqs[s].batch->all_logits ? m : 1;
     std::vector<float>& logits = *seqs[s].logits;
     logits.assign(head_.begin() + r * c.vocab_size, head_.begin() + (r + k) * c.vocab_size);
     if (seqs[s].hidden) seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);
