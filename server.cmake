@@ -56,7 +56,7 @@ if(UG_BUILD_TESTS)
   file(GLOB _ug_server_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/server/*.cpp)
   if(_ug_server_tests)
     add_executable(test_server ${_ug_server_tests})
-    target_link_libraries(test_server PRIVATE ug_server GTest::gtest GTest::gtest_main)
+    target_link_libraries(test_server PRIVATE ug_server ug_testmodel GTest::gtest GTest::gtest_main)
     target_include_directories(test_server PRIVATE ${CMAKE_SOURCE_DIR}/tests/server)
     target_compile_definitions(test_server PRIVATE UG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                                UG_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"

@@ -1,9 +1,9 @@
 // Attention for one token against n cached keys, per KV head group (the decoder's unit of work):
 // scores, softmax exponentials and the weighted sum over f16 K/V rows. Arguments: {heads sharing
-// the KV head, head dim, keys, isa (0 scalar, 2 avx512)}. The 12B model's decode step runs 8
-// global units (16 × 512) over the whole context and 320 sliding units (2 × 256) over ≤ 1024 keys.
-// Variants: 0 scalar, 2 AVX-512 f32 loops, 3 AVX-512 with AVX512_BF16 dot products (forced for
-// any group size, to measure where bf16 pays off). Single-threaded kernel numbers.
+// the KV head, head dim, keys, isa}. The 12B model's decode step runs 8 global units (16 × 512)
+// over the whole context and 320 sliding units (2 × 256) over ≤ 1024 keys. Variants: 0 scalar,
+// 1 AVX2 f32 loops, 2 AVX-512 f32 loops, 3 AVX-512 with AVX512_BF16 dot products (forced for any
+// group size, to measure where bf16 pays off), 4 NEON (isa 3). Single-threaded kernel numbers.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -20,7 +20,9 @@ void bm_attention(benchmark::State& state) {
   const int heads = static_cast<int>(state.range(0)), hd = static_cast<int>(state.range(1));
   const int64_t n = state.range(2);
   const bool bf16 = state.range(3) == 3;
-  const auto isa = bf16 ? ug::Isa::Avx512 : static_cast<ug::Isa>(state.range(3));
+  const auto isa = bf16                  ? ug::Isa::Avx512
+                   : state.range(3) == 4 ? ug::Isa::Neon
+                                         : static_cast<ug::Isa>(state.range(3));
   if (!ug::isa_supported(isa) || (bf16 && !ug::isa_has_avx512_bf16())) {
     state.SkipWithError("variant not supported on this CPU");
     return;
@@ -68,6 +70,12 @@ BENCHMARK(bm_attention)
     ->Args({2, 256, 1024, 3})
     ->Args({4, 256, 1024, 2})
     ->Args({4, 256, 1024, 3})
+    ->Args({16, 512, 512, 1})
+    ->Args({16, 512, 32768, 1})
+    ->Args({2, 256, 1024, 1})
+    ->Args({16, 512, 512, 4})
+    ->Args({16, 512, 32768, 4})
+    ->Args({2, 256, 1024, 4})
     ->Args({16, 512, 32768, 0})
     ->Args({2, 256, 1024, 0})
     ->UseRealTime()

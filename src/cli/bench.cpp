@@ -79,7 +79,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--sequences", a.sequences,
                   "also decode N sequences at once, one row each per step (e.g. 1,2,4,8)")
       ->delimiter(',');
-  cmd->add_option("-t,--threads", a.threads, "threads (0: all cores)");
+  cmd->add_option("-t,--threads", a.threads, "threads (0: one per hardware thread)");
   cmd->add_option("-r,--repetitions", a.reps, "repetitions of each test")->capture_default_str();
   cmd->add_option("--image-tokens", a.image_tokens,
                   "time to first token for one image of this token budget (70 ... 1120)");

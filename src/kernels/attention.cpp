@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "kernels/float_ops_impl.h"
 #include "kernels/isa.h"
 #include "tensor/half.h"
 
@@ -18,7 +19,8 @@ inline float kv_at(const KvRows& r, int64_t j, int e) {
                : static_cast<const float*>(r.base)[j * r.stride + e];
 }
 
-bool use_avx512() { return active_isa() == Isa::Avx512; }
+// The active variant's loops; nullptr on the scalar variant.
+const kern::FloatOps* simd() { return kern::float_ops(active_isa()); }
 
 // -1 until first use; then an AttnBf16 value.
 std::atomic<int> g_bf16{-1};
@@ -57,8 +59,9 @@ void set_attn_bf16(AttnBf16 mode) {
 // Converting the rows costs the same whatever the group size, so the gain shrinks with fewer
 // heads; two heads still win (1.3×), a lone head does not, hence kAttnBf16MinHeads = 2.
 AttnPath attn_path(int heads, int hd, const KvRows& r) {
-  if (!use_avx512() || hd % 16 != 0) return AttnPath::Scalar;
-  if (hd % 32 != 0 || !(r.f16 || r.f16_values)) return AttnPath::F32;
+  const Isa isa = active_isa();
+  if (isa == Isa::Scalar || hd % 16 != 0) return AttnPath::Scalar;
+  if (isa != Isa::Avx512 || hd % 32 != 0 || !(r.f16 || r.f16_values)) return AttnPath::F32;
   const AttnBf16 mode = attn_bf16();
   if (mode == AttnBf16::Always ||
       (mode == AttnBf16::Auto && heads >= kAttnBf16MinHeads && r.span >= kAttnBf16MinKeys))
@@ -72,7 +75,7 @@ void attn_scores(const float* q, int heads, int hd, const KvRows& k, int64_t n, 
     case AttnPath::Bf16:
       return kern::avx512_bf16_attn_scores(q, heads, hd, k, n, s, s_stride);
     case AttnPath::F32:
-      return kern::avx512_attn_scores(q, heads, hd, k, n, s, s_stride);
+      return simd()->attn_scores(q, heads, hd, k, n, s, s_stride);
     case AttnPath::Scalar:
       break;
   }
@@ -85,7 +88,7 @@ void attn_scores(const float* q, int heads, int hd, const KvRows& k, int64_t n, 
 }
 
 float attn_exp(float* s, int64_t n, float mx) {
-  if (use_avx512()) return kern::avx512_attn_exp(s, n, mx);
+  if (const kern::FloatOps* ops = simd()) return ops->attn_exp(s, n, mx);
   double sum = 0;
   for (int64_t j = 0; j < n; ++j) {
     s[j] = std::exp(s[j] - mx);
@@ -100,7 +103,7 @@ void attn_weighted_sum(const float* p, int64_t p_stride, int heads, int hd, cons
     case AttnPath::Bf16:
       return kern::avx512_bf16_attn_weighted_sum(p, p_stride, heads, hd, v, n, acc);
     case AttnPath::F32:
-      return kern::avx512_attn_weighted_sum(p, p_stride, heads, hd, v, n, acc);
+      return simd()->attn_weighted_sum(p, p_stride, heads, hd, v, n, acc);
     case AttnPath::Scalar:
       break;
   }
@@ -112,12 +115,12 @@ void attn_weighted_sum(const float* p, int64_t p_stride, int heads, int hd, cons
 }
 
 void store_f16(const float* src, uint16_t* dst, int64_t n) {
-  if (use_avx512()) return kern::avx512_store_f16(src, dst, n);
+  if (const kern::FloatOps* ops = simd()) return ops->store_f16(src, dst, n);
   for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_f16(src[i]);
 }
 
 void round_through_f16(float* x, int64_t n) {
-  if (use_avx512()) return kern::avx512_round_through_f16(x, n);
+  if (const kern::FloatOps* ops = simd()) return ops->round_through_f16(x, n);
   for (int64_t i = 0; i < n; ++i) x[i] = f16_to_f32(f32_to_f16(x[i]));
 }
 

@@ -47,7 +47,8 @@ void store_f16(const float* src, uint16_t* dst, int64_t n);
 void round_through_f16(float* x, int64_t n);
 
 // Which loops attn_scores / attn_weighted_sum run for `heads` query heads of dim hd over rows
-// like r: the plain loops, AVX-512 f32 FMAs, or AVX512_BF16 dot products (f16 rows, hd a
+// like r: the plain loops (the scalar variant, or hd not a multiple of 16), the active variant's
+// f32 FMA loops (AVX2, AVX-512, NEON), or AVX512_BF16 dot products (AVX-512 only: f16 rows, hd a
 // multiple of 32, groups of at least kAttnBf16MinHeads heads).
 enum class AttnPath { Scalar, F32, Bf16 };
 AttnPath attn_path(int heads, int hd, const KvRows& r);
@@ -70,7 +71,8 @@ void set_attn_bf16(AttnBf16 mode);
 AttnBf16 attn_bf16();
 
 namespace kern {
-// The AVX-512 variants (attention_avx512.cpp); same contracts as above.
+// The AVX-512 variants (attention_avx512.cpp); same contracts as above. The AVX2 and NEON f32
+// loops are kernels/simd_float.h's (float_ops_impl.h).
 void avx512_attn_scores(const float* q, int heads, int hd, const KvRows& k, int64_t n, float* s,
                         int64_t s_stride);
 float avx512_attn_exp(float* s, int64_t n, float mx);

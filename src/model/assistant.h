@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/attention.h"
 #include "model/config.h"
+#include "model/layer_ops.h"
+#include "model/rope.h"
 #include "model/weights.h"
 
 namespace ug {
@@ -54,10 +57,41 @@ struct AssistantModel {
 // the key or tensor.
 AssistantModel load_assistant(const std::string& path, const Gemma4Config& target);
 
-// One drafter step (text spec §7.3) at position `pos` for token `token` with the target's
-// post-norm hidden row h [n_embd_target]. Attends to the target cache's positions < pos of the
-// target's last sliding layer (sliding steps: the last window−1 of them) and last global layer.
-// logits: [vocab] (no softcap, nothing suppressed); h_next: [n_embd_target].
+// Runs drafter steps (text spec §7.3) with everything prepared once: the RoPE tables of both layer
+// kinds, the attention scratch, and every vector of a step, sized for the assistant at
+// construction, so a step allocates nothing (logits and h_next are resized once, then reused).
+// It holds nothing of a sequence: one DraftStepper serves any number of sequences, one step at a
+// time (an engine keeps one per thread that drafts, or one per sequence). The assistant and the
+// target decoder must outlive it.
+//
+// A step is the drafter's layers (assistant.cpp) over the decoder's own pieces: the row kernels
+// and sub-layer tails of model/layer_ops.h and the attention of model/attention.h, reading the
+// target cache's last sliding and last global layer.
+class DraftStepper {
+ public:
+  DraftStepper(const AssistantModel& assistant, const Decoder& target);
+
+  // One step at position `pos` for token `token` with the target's post-norm hidden row h
+  // [n_embd_target]. Attends to the target cache's positions < pos of the target's last sliding
+  // layer (sliding steps: the last window−1 of them) and last global layer. logits: [vocab] (no
+  // softcap, nothing suppressed); h_next: [n_embd_target]. Throws ug::Error when pos is outside
+  // 1..cache.n_past() or the cache no longer holds the positions the step needs.
+  void step(const KvCache& target_cache, ThreadPool& pool, int32_t token, const float* h,
+            int64_t pos, std::vector<float>& logits, std::vector<float>& h_next);
+
+ private:
+  const AssistantModel& m_;
+  const Decoder& target_;
+  RopeTable rope_swa_, rope_global_;
+  Attention attention_;
+  TailScratch tail_;
+  std::vector<float> in_, z_, a_, q_, o_;  // [2·n_embd_target], [n_embd] ×2, [n_head·hd_max] ×2
+  std::vector<float> cos_, sin_;           // this step's angles, [pairs] of the larger kind
+  int64_t lo_ = 0, hi_ = 0;
+};
+
+// One drafter step, as DraftStepper::step, with a DraftStepper made for this call (it allocates
+// the tables and scratch each time: keep a DraftStepper where steps repeat).
 void draft_step(const AssistantModel& assistant, const Decoder& target, const KvCache& target_cache,
                 ThreadPool& pool, int32_t token, const float* h, int64_t pos,
                 std::vector<float>& logits, std::vector<float>& h_next);

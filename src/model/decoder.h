@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/attention.h"
 #include "model/kv_cache.h"
+#include "model/layer_ops.h"
+#include "model/rope.h"
 #include "model/weights.h"
 
 namespace ug {
@@ -58,22 +61,24 @@ class Decoder {
   void embed_token(int32_t token, float* out) const;
 
  private:
-  // Rows [row0, row0 + n) of the scratch buffers belong to one sequence at positions p0...
+  // Rows [row0, row0 + n) of the scratch buffers belong to one sequence at positions p0...:
+  // their attention over the cache and themselves into o_, then their K/V into the cache.
   void attention(int layer, int64_t row0, int64_t n, int64_t p0, const Batch& batch,
                  KvCache& cache);
 
   std::shared_ptr<const Gemma4Weights> w_;
   ThreadPool pool_;
-  std::vector<float> inv_freq_swa_, inv_freq_global_;
+  RopeTable rope_swa_, rope_global_;
+  Attention attention_;
   // Scratch, grown on demand and reused: x [n, d], a [n, d], q [n, q_width], k/v [n, kv_width],
-  // ffn g/u [n, n_ff]. kr_/vr_ hold the batch's final K and V rows.
-  std::vector<float> x_, a_, q_, kr_, vr_, o_, g_, u_;
-  std::vector<float> head_;                 // logits of the output rows [rows, vocab]
-  std::vector<std::vector<float>> scores_;  // per thread: [heads of a group][keys]
-  // Attention split over key ranges (decode): per part [heads][hd] sums, then max and sum.
-  std::vector<float> part_acc_, part_max_, part_sum_;
+  // o [n, q_width]. kr_/vr_ hold the batch's final K and V rows.
+  std::vector<float> x_, a_, q_, kr_, vr_, o_;
+  TailScratch tail_;         // the sub-layer tails' a [n, d], g/u [n, n_ff]
+  std::vector<float> head_;  // logits of the output rows [rows, vocab]
+  // This pass's RoPE angles per row: [n][pairs] of each layer kind.
+  std::vector<float> cos_swa_, sin_swa_, cos_global_, sin_global_;
   // Per-row bookkeeping of a pass, kept to avoid allocating per token.
-  std::vector<int64_t> pos_, block_end_, out_rows_, row0_, p0_;
+  std::vector<int64_t> pos_, block_end_, lo_, hi_, out_rows_, row0_, p0_;
   std::vector<SequenceBatch> one_seq_;
   std::vector<char> row_f16_;
 };

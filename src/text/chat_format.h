@@ -44,6 +44,11 @@ struct ChatOptions {
 
 std::string render_chat(const std::vector<ChatMessage>& messages, const ChatOptions& options);
 
+// The canonical Gemma 4 chat template (big family: 12B/26B/31B), byte for byte as model files
+// carry it in tokenizer.chat_template / chat_template.jinja: the template render_chat() renders
+// (tests/text checks the two agree under Jinja). A file with another template gets a note.
+const std::string& gemma4_chat_template();
+
 // The template's strip_thinking: drops every `<|channel>...<channel|>` span, then trims.
 std::string strip_thinking(std::string_view text);
 

@@ -1,4 +1,5 @@
-// The attention and activation kernels of every variant this CPU runs against plain loops.
+// The attention kernels of every variant this CPU runs against plain loops (the f32 checks are
+// float_ops_checks.h's, shared with the NEON checker; the bf16 ones are here).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,13 +9,16 @@
 #include <vector>
 
 #include "base/error.h"
-#include "kernels/activation.h"
+#include "float_ops_checks.h"
 #include "kernels/attention.h"
+#include "kernels/float_ops_impl.h"
 #include "kernels/isa.h"
 #include "tensor/half.h"
 
 namespace ug {
 namespace {
+
+using test::AttnCase;
 
 struct IsaGuard {
   Isa saved = active_isa();
@@ -27,7 +31,7 @@ struct IsaGuard {
 
 std::vector<Isa> all_isas() {
   std::vector<Isa> v;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
     if (isa_supported(isa)) v.push_back(isa);
   return v;
 }
@@ -36,54 +40,10 @@ std::vector<Isa> all_isas() {
 TEST(AttentionKernels, ScoresAndWeightedSumMatchPlainLoops) {
   IsaGuard guard;
   set_attn_bf16(AttnBf16::Off);
-  std::mt19937 rng(5);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  for (int hd : {16, 256, 512})
-    for (int heads : {1, 2, 16})
-      for (int64_t n : {1, 3, 4, 37})
-        for (bool f16 : {true, false}) {
-          const int64_t stride = hd * 2 + 16;  // rows of a wider cache row (other KV heads)
-          std::vector<float> q(static_cast<size_t>(heads * hd)), kf(n * stride), vf(n * stride);
-          std::vector<uint16_t> kh(kf.size()), vh(vf.size());
-          for (float& x : q) x = dist(rng);
-          for (size_t i = 0; i < kf.size(); ++i) {
-            kh[i] = f32_to_f16(dist(rng));
-            vh[i] = f32_to_f16(dist(rng));
-            kf[i] = f16_to_f32(kh[i]);
-            vf[i] = f16_to_f32(vh[i]);
-          }
-          const KvRows k = f16 ? KvRows{kh.data(), stride, true} : KvRows{kf.data(), stride, false};
-          const KvRows v = f16 ? KvRows{vh.data(), stride, true} : KvRows{vf.data(), stride, false};
-          std::vector<float> p(static_cast<size_t>(heads * n));
-          for (float& x : p) x = std::fabs(dist(rng));
-          for (Isa isa : all_isas()) {
-            SCOPED_TRACE(std::string(isa_name(isa)) + " hd=" + std::to_string(hd) +
-                         " heads=" + std::to_string(heads) + " n=" + std::to_string(n));
-            set_active_isa(isa);
-            std::vector<float> s(static_cast<size_t>(heads * n), NAN);
-            attn_scores(q.data(), heads, hd, k, n, s.data(), n);
-            std::vector<float> acc(static_cast<size_t>(heads * hd), 0.5f);
-            attn_weighted_sum(p.data(), n, heads, hd, v, n, acc.data());
-            for (int g = 0; g < heads; ++g) {
-              for (int64_t j = 0; j < n; ++j) {
-                double ref = 0, mag = 0;
-                for (int e = 0; e < hd; ++e) {
-                  ref += double(q[g * hd + e]) * kf[j * stride + e];
-                  mag += std::fabs(double(q[g * hd + e]) * kf[j * stride + e]);
-                }
-                ASSERT_NEAR(s[g * n + j], ref, 1e-5 * mag + 1e-6) << "score " << g << "," << j;
-              }
-              for (int e = 0; e < hd; ++e) {
-                double ref = 0.5, mag = 0.5;
-                for (int64_t j = 0; j < n; ++j) {
-                  ref += double(p[g * n + j]) * vf[j * stride + e];
-                  mag += std::fabs(double(p[g * n + j]) * vf[j * stride + e]);
-                }
-                ASSERT_NEAR(acc[g * hd + e], ref, 1e-5 * mag) << "value " << g << "," << e;
-              }
-            }
-          }
-        }
+  for (Isa isa : all_isas()) {
+    set_active_isa(isa);
+    EXPECT_EQ(test::check_attention_loops(), "") << isa_name(isa);
+  }
 }
 
 // f32 → bf16 bits, round to nearest even (finite values), as vcvtne2ps2bf16 does.
@@ -99,39 +59,6 @@ double bf16_round(float x) {
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
-
-// Random q [heads][hd], K/V rows (f16 values, stride wider than hd) and p [heads][n] ≥ 0.
-struct AttnCase {
-  int heads, hd;
-  int64_t n, stride;
-  std::vector<float> q, kf, vf, p;
-  std::vector<uint16_t> kh, vh;
-  AttnCase(int heads_, int hd_, int64_t n_, std::mt19937& rng)
-      : heads(heads_), hd(hd_), n(n_), stride(2 * hd_ + 32) {
-    std::normal_distribution<float> dist(0.f, 1.f);
-    q.resize(static_cast<size_t>(heads * hd));
-    for (float& x : q) x = dist(rng);
-    kf.resize(static_cast<size_t>(n * stride));
-    vf.resize(kf.size());
-    kh.resize(kf.size());
-    vh.resize(kf.size());
-    for (size_t i = 0; i < kf.size(); ++i) {
-      kh[i] = f32_to_f16(dist(rng));
-      vh[i] = f32_to_f16(dist(rng));
-      kf[i] = f16_to_f32(kh[i]);
-      vf[i] = f16_to_f32(vh[i]);
-    }
-    p.resize(static_cast<size_t>(heads * n));
-    for (float& x : p) x = std::fabs(dist(rng));
-  }
-  // f16 bits, or the same values as f32 rows that stand for f16 cache rows.
-  KvRows k(bool f16) const {
-    return f16 ? KvRows{kh.data(), stride, true} : KvRows{kf.data(), stride, false, true};
-  }
-  KvRows v(bool f16) const {
-    return f16 ? KvRows{vh.data(), stride, true} : KvRows{vf.data(), stride, false, true};
-  }
-};
 
 // The bf16 loops round q, K, V and p to bf16 (nearest even: relative error ≤ u = 2^-8, an 8-bit
 // significand), so each product q_e·k_e (p_j·v_j[e]) is off by at most (2u + u²) of its size,
@@ -202,52 +129,19 @@ TEST(AttentionKernels, Bf16LoopsMatchDoublePrecision) {
       }
 }
 
-// Runs are cut at the cache ring's wrap, between cached and new rows, and by the parallel split: a
-// score must come out the same, bit for bit, wherever its run starts, on every path this CPU has;
-// so must a weighted sum accumulated run after run (then chunked prefill, one-chunk prefill and
-// token-by-token decoding agree exactly).
+// Runs are cut at the cache ring's wrap, between cached and new rows, and by the parallel split:
+// scores and sums must not depend on where a run starts, on every path this CPU has.
 TEST(AttentionKernels, ScoresAndSumsDoNotDependOnWhereARunStarts) {
   IsaGuard guard;
-  std::mt19937 rng(33);
   std::vector<std::pair<Isa, AttnBf16>> paths;
   for (Isa isa : all_isas()) paths.emplace_back(isa, AttnBf16::Off);
   if (isa_has_avx512_bf16()) paths.emplace_back(Isa::Avx512, AttnBf16::Always);
-  for (int hd : {256, 512})
-    for (int heads : {1, 2, 3, 16}) {
-      const int64_t n = 61;
-      const AttnCase c(heads, hd, n, rng);
-      for (auto [isa, bf16] : paths) {
-        set_active_isa(isa);
-        set_attn_bf16(bf16);
-        SCOPED_TRACE(std::string(isa_name(isa)) + (bf16 == AttnBf16::Off ? "" : "+bf16") +
-                     " hd=" + std::to_string(hd) + " heads=" + std::to_string(heads));
-        std::vector<float> whole(static_cast<size_t>(heads * n));
-        attn_scores(c.q.data(), heads, hd, c.k(true), n, whole.data(), n);
-        for (int64_t cut : {1, 2, 3, 5, 30}) {
-          std::vector<float> runs(whole.size(), NAN);
-          for (int64_t j = 0; j < n; j += cut) {
-            const int64_t m = std::min(cut, n - j);
-            const KvRows k{c.kh.data() + j * c.stride, c.stride, true};
-            attn_scores(c.q.data(), heads, hd, k, m, runs.data() + j, n);
-          }
-          ASSERT_EQ(runs, whole) << "runs of " << cut;
-        }
-        std::vector<float> acc_whole(static_cast<size_t>(heads * hd), 0.25f);
-        attn_weighted_sum(c.p.data(), n, heads, hd, c.v(true), n, acc_whole.data());
-        for (int64_t cut : {1, 2, 3, 5, 30}) {
-          std::vector<float> acc(acc_whole.size(), 0.25f);
-          for (int64_t j = 0; j < n; j += cut) {
-            const int64_t m = std::min(cut, n - j);
-            // Alternate cache rows (f16 bits) and batch rows (f32 holding f16 values).
-            const KvRows v = (j / cut) % 2
-                                 ? KvRows{c.vf.data() + j * c.stride, c.stride, false, true}
-                                 : KvRows{c.vh.data() + j * c.stride, c.stride, true};
-            attn_weighted_sum(c.p.data() + j, n, heads, hd, v, m, acc.data());
-          }
-          ASSERT_EQ(acc, acc_whole) << "weighted sum in runs of " << cut;
-        }
-      }
-    }
+  for (auto [isa, bf16] : paths) {
+    set_active_isa(isa);
+    set_attn_bf16(bf16);
+    EXPECT_EQ(test::check_attention_runs(), "")
+        << isa_name(isa) << (bf16 == AttnBf16::Off ? "" : "+bf16");
+  }
 }
 
 // Which loops run: bf16 only for f16 rows (or f32 rows holding f16 values) on a CPU with
@@ -268,11 +162,12 @@ TEST(AttentionKernels, Bf16DispatchFallsBackToTheF32Loops) {
       if (mode != AttnBf16::Off && !isa_has_avx512_bf16()) continue;
       set_attn_bf16(mode);
       SCOPED_TRACE(std::string(isa_name(isa)) + " mode " + std::to_string(static_cast<int>(mode)));
-      const bool simd = isa == Isa::Avx512;
+      const bool simd = isa != Isa::Scalar;  // every SIMD variant has f32 loops
+      const bool bf16 = isa == Isa::Avx512;  // only AVX-512 has bf16 ones
       const AttnPath f32_path = simd ? AttnPath::F32 : AttnPath::Scalar;
       // Auto takes bf16 only over long key ranges; Always over any.
-      const AttnPath f16_path = simd && mode != AttnBf16::Off ? AttnPath::Bf16 : f32_path;
-      const AttnPath short_path = simd && mode == AttnBf16::Always ? AttnPath::Bf16 : f32_path;
+      const AttnPath f16_path = bf16 && mode != AttnBf16::Off ? AttnPath::Bf16 : f32_path;
+      const AttnPath short_path = bf16 && mode == AttnBf16::Always ? AttnPath::Bf16 : f32_path;
       auto spanning = [](KvRows r, int64_t span) {
         r.span = span;
         return r;
@@ -284,10 +179,22 @@ TEST(AttentionKernels, Bf16DispatchFallsBackToTheF32Loops) {
       EXPECT_EQ(attn_path(16, 512, spanning(f32_rows, kLong)), f32_path);
       EXPECT_EQ(attn_path(kAttnBf16MinHeads, 256, spanning(c.k(true), kLong)), f16_path);
       EXPECT_EQ(attn_path(kAttnBf16MinHeads - 1, 256, spanning(c.k(true), kLong)),
-                mode == AttnBf16::Always && simd ? AttnPath::Bf16 : f32_path);
+                mode == AttnBf16::Always && bf16 ? AttnPath::Bf16 : f32_path);
       EXPECT_EQ(attn_path(4, 48, spanning(c.k(true), kLong)),
                 simd ? AttnPath::F32 : AttnPath::Scalar);
+      EXPECT_EQ(attn_path(4, 40, spanning(c.k(true), kLong)), AttnPath::Scalar);
       if (!simd) continue;
+      if (!bf16) {  // the public entry points give exactly what the variant's f32 loops give
+        const kern::FloatOps& ops = *kern::float_ops(isa);
+        std::vector<float> s(16 * 9), ref(s.size()), acc(16 * 512, 0.f), acc_ref(acc);
+        attn_scores(c.q.data(), 16, 512, spanning(c.k(true), kLong), 9, s.data(), 9);
+        ops.attn_scores(c.q.data(), 16, 512, c.k(true), 9, ref.data(), 9);
+        attn_weighted_sum(c.p.data(), 9, 16, 512, spanning(c.v(true), kLong), 9, acc.data());
+        ops.attn_weighted_sum(c.p.data(), 9, 16, 512, c.v(true), 9, acc_ref.data());
+        EXPECT_EQ(s, ref);
+        EXPECT_EQ(acc, acc_ref);
+        continue;
+      }
       // The public entry points give exactly what the chosen variant gives.
       std::vector<float> s(16 * 9), ref(s.size()), acc(16 * 512, 0.f), acc_ref(acc);
       attn_scores(c.q.data(), 16, 512, spanning(c.k(true), kLong), 9, s.data(), 9);
@@ -311,57 +218,9 @@ TEST(AttentionKernels, Bf16DispatchFallsBackToTheF32Loops) {
 
 TEST(AttentionKernels, ExpSumAndF16RoundingMatchTheLibrary) {
   IsaGuard guard;
-  std::mt19937 rng(9);
-  std::uniform_real_distribution<float> dist(-100.f, 10.f);
-  for (int64_t n : {1, 15, 16, 17, 1000}) {
-    std::vector<float> x(static_cast<size_t>(n));
-    for (float& v : x) v = dist(rng);
-    for (Isa isa : all_isas()) {
-      set_active_isa(isa);
-      std::vector<float> e = x;
-      const float sum = attn_exp(e.data(), n, 3.f);
-      double ref_sum = 0;
-      for (int64_t j = 0; j < n; ++j) {
-        const double ref = std::exp(double(x[j] - 3.f));  // the same f32 argument
-        ref_sum += ref;
-        ASSERT_NEAR(e[j], ref, 2e-6 * ref + 1e-37) << isa_name(isa) << " x=" << x[j];
-      }
-      EXPECT_NEAR(sum, ref_sum, 1e-5 * ref_sum + 1e-36) << isa_name(isa);
-      std::vector<uint16_t> h(static_cast<size_t>(n));
-      std::vector<float> r = x;
-      store_f16(x.data(), h.data(), n);
-      round_through_f16(r.data(), n);
-      for (int64_t j = 0; j < n; ++j) {
-        ASSERT_EQ(h[j], f32_to_f16(x[j])) << isa_name(isa);
-        ASSERT_EQ(r[j], f16_to_f32(f32_to_f16(x[j]))) << isa_name(isa);
-      }
-    }
-  }
-}
-
-TEST(ActivationKernels, GegluMatchesTheFormula) {
-  IsaGuard guard;
-  std::mt19937 rng(13);
-  std::normal_distribution<float> dist(0.f, 4.f);
-  const int64_t n = 1001;
-  std::vector<float> g(n), u(n);
-  for (int64_t i = 0; i < n; ++i) {
-    g[i] = dist(rng);
-    u[i] = dist(rng);
-  }
-  g[0] = 60.f;
-  g[1] = -60.f;
-  g[2] = 0.f;
   for (Isa isa : all_isas()) {
     set_active_isa(isa);
-    std::vector<float> y = g;
-    geglu_tanh_f32(y.data(), u.data(), n);
-    for (int64_t i = 0; i < n; ++i) {
-      const double z = g[i];
-      const double ref =
-          0.5 * z * (1 + std::tanh(0.7978845608028654 * (z + 0.044715 * z * z * z))) * u[i];
-      ASSERT_NEAR(y[i], ref, 1e-6 * std::fabs(z * u[i]) + 1e-30) << isa_name(isa) << " z=" << z;
-    }
+    EXPECT_EQ(test::check_exp_and_f16(), "") << isa_name(isa);
   }
 }
 

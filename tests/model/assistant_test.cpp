@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -21,7 +23,7 @@
 #include "kernels/isa.h"
 #include "model/decoder.h"
 #include "model/kv_cache.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "model/weights.h"
 
 namespace ug {
@@ -244,6 +246,51 @@ TEST(AssistantDraft, F16CacheCloseToF32Cache) {
   for (size_t i = 0; i < out[0].size(); ++i)
     d = std::max(d, double(std::abs(out[0][i] - out[1][i])));
   EXPECT_LT(d, 0.05);
+}
+
+// One DraftStepper drafts for several sequences in turn (as an engine does): each step gives the
+// same bits as a draft_step of its own, on the default kernels, and the outputs are reused.
+TEST(AssistantDraft, OneStepperServesSequencesInTurn) {
+  const Models& m = models();
+  auto w = load_gemma4(m.gguf);
+  AssistantModel a = load_assistant(m.gguf_assistant, w->config);
+  Decoder dec(w, 2);
+  DraftStepper stepper(a, dec);
+  struct Seq {
+    std::unique_ptr<KvCache> cache;
+    std::vector<float> h;
+    int32_t token;
+  };
+  std::vector<Seq> seqs;
+  for (int len : {9, 23, 40}) {  // shorter than, about, and over two sliding windows
+    Seq q{std::make_unique<KvCache>(w->config, 64, 8), {}, 0};
+    std::vector<int32_t> tokens = test_tokens(len + 1);
+    Batch b;
+    b.tokens.assign(tokens.begin(), tokens.end() - 1);
+    std::vector<float> logits;
+    dec.forward(b, *q.cache, logits, &q.h);
+    q.token = tokens.back();
+    seqs.push_back(std::move(q));
+  }
+  std::vector<float> logits, h_next, ref_logits, ref_h;
+  const float* logits_at = nullptr;
+  for (int round = 0; round < 3; ++round)
+    for (Seq& q : seqs) {
+      const int64_t pos = q.cache->n_past();
+      stepper.step(*q.cache, dec.pool(), q.token, q.h.data(), pos, logits, h_next);
+      draft_step(a, dec, *q.cache, dec.pool(), q.token, q.h.data(), pos, ref_logits, ref_h);
+      ASSERT_EQ(logits, ref_logits) << "round " << round << " pos " << pos;
+      ASSERT_EQ(h_next, ref_h) << "round " << round << " pos " << pos;
+      if (logits_at) {
+        EXPECT_EQ(logits.data(), logits_at) << "the logits were reallocated";
+      }
+      logits_at = logits.data();
+      q.token =
+          static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      q.h = h_next;
+    }
+  EXPECT_THROW(stepper.step(*seqs[0].cache, dec.pool(), 2, seqs[0].h.data(), 0, logits, h_next),
+               Error);
 }
 
 TEST(AssistantDraft, RejectsPositionsOutsideTheCache) {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 
 namespace ug::test {
 

@@ -1,6 +1,6 @@
-// The NEON matmul kernels against a double-precision reference, run under qemu-aarch64 (there is
-// no arm64 GoogleTest here, so this is a standalone checker). Exit status: 0 all checks passed,
-// 1 a check failed, 2 an unexpected exception.
+// The NEON matmul, row-operation and attention kernels against a double-precision reference, run
+// under qemu-aarch64 (there is no arm64 GoogleTest here, so this is a standalone checker). Exit
+// status: 0 all checks passed, 1 a check failed, 2 an unexpected exception.
 //
 //   neon_check               the full check (CPU with dotprod, e.g. qemu's default "max" model)
 //   neon_check --no-dotprod  only that a CPU without dotprod is refused the NEON variant
@@ -12,8 +12,10 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "../kernels/float_ops_checks.h"
 #include "../kernels/matmul_test_weights.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
@@ -217,6 +219,25 @@ void check_undecodable_type_throws(ThreadPool& pool) {
          "a Q8_K matmul did not throw ug::Error under the NEON variant");
 }
 
+// The f32 row operations, activations and attention loops of the NEON variant against double
+// formulas (the checks the x86 tests run, tests/kernels/float_ops_checks.h).
+void check_float_ops() {
+  const std::pair<const char*, std::string (*)()> checks[] = {
+      {"rms_norm", test::check_rms_norm},
+      {"residual adds", test::check_residual_adds},
+      {"rope", test::check_rope},
+      {"activations", test::check_activations},
+      {"elementwise split", test::check_elementwise_split},
+      {"attention loops", test::check_attention_loops},
+      {"attention runs", test::check_attention_runs},
+      {"exp and f16", test::check_exp_and_f16}};
+  for (const auto& [name, check] : checks) {
+    const std::string what = check();
+    expect(what.empty(), str(name, ": ", what));
+    std::printf("  %-18s %s\n", name, what.empty() ? "ok" : "FAILED");
+  }
+}
+
 int run_full() {
   std::printf("isa selection\n");
   check_isa_selection();
@@ -230,6 +251,8 @@ int run_full() {
   check_shared_input(two);
   check_q8_0_minus_128(one);
   check_undecodable_type_throws(two);
+  std::printf("row ops, activations, attention f32 loops vs double reference\n");
+  check_float_ops();
   return g_failures == 0 ? 0 : 1;
 }
 

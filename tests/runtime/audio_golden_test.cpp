@@ -15,9 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/isa.h"
+#include "model/decoder.h"
+#include "model/golden_util.h"
 #include "model/npy.h"
 #include "runtime/model_loader.h"
-#include "model/decoder.h"
 #include "runtime/multimodal.h"
 
 namespace ug {
@@ -30,20 +31,21 @@ const std::string kWav = kShared + "/fixtures/media/hello_16k.wav";
 
 struct AudioCase {
   nlohmann::json golden;
-  Prompt prompt;       // expanded, BOS first
+  Prompt prompt;  // expanded, BOS first
   std::vector<int32_t> unexpanded;
   LoadedModel model;
 };
 
-AudioCase load_case() {
+AudioCase load_case(const std::string& model = kModel, const std::string& mmproj = kMmproj,
+                    const std::string& golden = "golden-llamacpp.json") {
   AudioCase a;
-  std::ifstream f(kShared + "/fixtures/golden-llamacpp.json");
+  std::ifstream f(kShared + "/fixtures/" + golden);
   const nlohmann::json all = nlohmann::json::parse(f);
   for (const auto& c : all["cases"])
     if (c["name"] == "audio") a.golden = c;
   LoadOptions lo;
-  lo.mmproj_path = kMmproj;
-  a.model = load_model(kModel, lo);
+  lo.mmproj_path = mmproj;
+  a.model = load_model(model, lo);
   std::ifstream w(kWav, std::ios::binary);
   MediaInput in;
   in.kind = MediaInput::Audio;
@@ -89,7 +91,8 @@ std::vector<std::vector<float>> teacher_forced(const AudioCase& a, bool f32_cach
 
 TEST(AudioGolden, PromptExpandsLikeLlamaCpp) {
   AudioCase a = load_case();
-  EXPECT_EQ(static_cast<int>(a.prompt.tokens.size()), a.golden["prompt_tokens_evaluated"].get<int>());
+  EXPECT_EQ(static_cast<int>(a.prompt.tokens.size()),
+            a.golden["prompt_tokens_evaluated"].get<int>());
   int soft = static_cast<int>(std::count(a.prompt.tokens.begin(), a.prompt.tokens.end(), 258881));
   EXPECT_EQ(soft, 26);  // 1.03 s of 16 kHz audio = ceil(16454 / 640)
   EXPECT_TRUE(a.prompt.bidirectional.empty());
@@ -139,6 +142,27 @@ TEST(AudioGolden, MatchesTheFloat64ReferenceAndLlamaCppAsFarAsTheFixtureAllows) 
   std::sort(d.begin(), d.end());
   std::printf("vs llama.cpp: median |d| %.3f, max %.3f\n", d[d.size() / 2], d.back());
   EXPECT_LT(d[d.size() / 2], 1.5);
+}
+
+// The well-conditioned fixture (shared/fixtures/README.md; the text cases are in
+// tests/model/fixture_golden_test.cpp, the tolerance's grounds in tests/model/golden_util.h):
+// greedy decoding after the audio prompt gives llama.cpp's ids at every step, on the default and
+// the exact path.
+TEST(AudioGoldenWellConditioned, HasLlamaCppsGreedyIdsAndLogProbabilities) {
+  const std::string missing = test::missing_fixtures(
+      {"gemma4-fixture-f16-s4343-wc.gguf", "gemma4-fixture-mmproj-f16-s4343-wc.gguf",
+       "golden-llamacpp-wc.json", "media/hello_16k.wav"});
+  if (!missing.empty()) GTEST_SKIP() << missing;
+  AudioCase a = load_case(kShared + "/fixtures/gemma4-fixture-f16-s4343-wc.gguf",
+                          kShared + "/fixtures/gemma4-fixture-mmproj-f16-s4343-wc.gguf",
+                          "golden-llamacpp-wc.json");
+  const test::GoldenCase g = test::golden_case("golden-llamacpp-wc.json", "audio");
+  Batch prompt;
+  prompt.tokens = a.prompt.tokens;
+  prompt.embeddings.assign(prompt.tokens.size(), nullptr);
+  for (size_t i = 0; i < a.prompt.soft.size(); ++i)
+    if (!a.prompt.soft[i].empty()) prompt.embeddings[i] = a.prompt.soft[i].data();
+  test::expect_wc_golden(a.model.weights, prompt, g);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include "base/error.h"
 #include "media/audio.h"
 #include "media/image.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "runtime/bench_runner.h"
 #include "text/vocab_gemma4.h"
 

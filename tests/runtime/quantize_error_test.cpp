@@ -11,7 +11,7 @@
 
 #include "formats/gguf.h"
 #include "model/decoder.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "runtime/quantize_file.h"
 #include "text/vocab_gemma4.h"
 

@@ -18,7 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "model/decoder.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "runtime/quantize_file.h"
 #include "runtime/quantize_plan.h"
 #include "text/vocab_gemma4.h"

@@ -18,7 +18,7 @@
 
 #include "base/error.h"
 #include "formats/gguf.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "text/tokenizer.h"
 #include "text/vocab_gguf.h"
 

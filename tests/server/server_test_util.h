@@ -11,7 +11,7 @@
 #include <string>
 
 #include "http/client.h"
-#include "model/test_model.h"
+#include "testmodel/test_model.h"
 #include "runtime/model_loader.h"
 #include "server/server.h"
 
