@@ -68,7 +68,11 @@ if(UG_BUILD_TESTS)
   find_program(UG_NODE node)
   if(UG_NODE AND EXISTS ${CMAKE_SOURCE_DIR}/tests/server/node_modules/openai)
     foreach(_t openai_client browser_page structured_clients responses_clients
-             embedding_clients)
+             embedding_clients realtime)
+      # realtime.test.mjs needs the `ws` client (tests/server/package.json; npm install).
+      if(_t STREQUAL "realtime" AND NOT EXISTS ${CMAKE_SOURCE_DIR}/tests/server/node_modules/ws)
+        continue()
+      endif()
       if(EXISTS ${CMAKE_SOURCE_DIR}/tests/server/${_t}.test.mjs)
         add_test(NAME server_node_${_t}
                  COMMAND ${UG_NODE} ${CMAKE_SOURCE_DIR}/tests/server/${_t}.test.mjs

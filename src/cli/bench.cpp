@@ -20,7 +20,7 @@ struct BenchArgs {
   std::vector<int64_t> depths;
   std::vector<int> sequences;
   bool synthetic_depth = false;
-  double audio_seconds = 0;
+  double audio_seconds = 0, live_audio = 0, live_chunk = 0.5;
   int64_t bandwidth_mb = 0;
   bool json = false;
 };
@@ -47,6 +47,8 @@ void run(const BenchArgs& a) {
   if (!a.assistant.empty()) o.assistant = resolve_model_arg(a.assistant, false, false).model;
   o.draft_max = a.draft_n;
   o.parallel = a.parallel;
+  o.live_audio_seconds = a.live_audio;
+  o.live_chunk_seconds = a.live_chunk;
   if (!a.quantize.empty()) {
     auto t = dtype_from_name(a.quantize);
     if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
@@ -87,6 +89,12 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--image-tokens", a.image_tokens,
                   "time to first token for one image of this token budget (70 ... 1120)");
   cmd->add_option("--audio-seconds", a.audio_seconds, "time to first token for this much audio");
+  cmd->add_option("--live-audio", a.live_audio,
+                  "stream this many seconds of audio in real time through an open request: time "
+                  "from its end to the first token, against the clip sent whole");
+  cmd->add_option("--live-chunk", a.live_chunk, "with --live-audio: seconds of audio per append")
+      ->check(CLI::Range(0.04, 10.0))
+      ->capture_default_str();
   cmd->add_option("--quantize", a.quantize, "quantize weights on load (q4_0, q8_0, ...)");
   cmd->add_option("--ubatch", a.ubatch, "prefill chunk size")->capture_default_str();
   cmd->add_option("--bandwidth-mb", a.bandwidth_mb,

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/generation_args.h"
+#include "cli/run_live.h"
 #include "runtime/multimodal.h"
 #include "text/chat_format.h"
 #include "text/output_parser.h"
@@ -45,9 +46,9 @@ const char* kHelp =
 // The conversation so far and what the next message carries.
 struct Conversation {
   std::vector<ChatMessage> messages;
-  std::string raw;                        // --raw: the transcript as typed and answered
-  std::vector<MediaInput> media;          // every medium of the conversation, in prompt order
-  std::vector<MediaInput> attached;       // waiting for the next message
+  std::string raw;                   // --raw: the transcript as typed and answered
+  std::vector<MediaInput> media;     // every medium of the conversation, in prompt order
+  std::vector<MediaInput> attached;  // waiting for the next message
 };
 
 // Handles a /command; false when the line is a message.
@@ -71,8 +72,9 @@ bool command(const std::string& line, Conversation& conv, bool& think) {
     }
     return true;
   }
-  const std::pair<const char*, MediaInput::Kind> kinds[] = {
-      {"/image ", MediaInput::Image}, {"/audio ", MediaInput::Audio}, {"/video ", MediaInput::Video}};
+  const std::pair<const char*, MediaInput::Kind> kinds[] = {{"/image ", MediaInput::Image},
+                                                            {"/audio ", MediaInput::Audio},
+                                                            {"/video ", MediaInput::Video}};
   for (const auto& [cmd, kind] : kinds)
     if (line.rfind(cmd, 0) == 0) {
       try {
@@ -98,6 +100,8 @@ void chat_loop(const ChatCli& o) {
   ThreadPool media_pool(g.model.threads);
   Conversation conv;
   conv.attached = g.media.read_in_order(o.cmd);  // --image/--audio/--video: the first message
+  if (live_audio_index(conv.attached) >= 0)
+    fail("--audio - (audio from standard input) is for `run`; chat reads its lines from there");
   bool think = g.think;
   std::signal(SIGINT, on_sigint);
   std::fprintf(stderr, "%s", kHelp);
@@ -121,7 +125,8 @@ void chat_loop(const ChatCli& o) {
       if (tok.add_bos() && text.compare(0, bos.size(), bos) != 0) text = bos + text;
     } else {
       std::vector<ChatMessage> msgs;
-      if (!g.system.empty()) msgs.push_back({"system", {{ContentPart::Text, g.system}}, "", {}, "", ""});
+      if (!g.system.empty())
+        msgs.push_back({"system", {{ContentPart::Text, g.system}}, "", {}, "", ""});
       msgs.insert(msgs.end(), conv.messages.begin(), conv.messages.end());
       for (const auto& in : conv.attached) user.parts.push_back(media_part(in.kind));
       user.parts.push_back({ContentPart::Text, line});
@@ -139,8 +144,8 @@ void chat_loop(const ChatCli& o) {
       prompt_ids = p.tokens;
       g_interrupt = false;
       g_generating = true;
-      r = generate(*engine, g.request(m, std::move(p), think && !g.raw), g.json ? nullptr : print_token,
-                   &g_interrupt);
+      r = generate(*engine, g.request(m, std::move(p), think && !g.raw),
+                   g.json ? nullptr : print_token, &g_interrupt);
       g_generating = false;
     } catch (const Error& e) {
       g_generating = false;
@@ -164,7 +169,8 @@ void chat_loop(const ChatCli& o) {
     }
     ParsedOutput parsed = parse_output(r.text);
     conv.messages.push_back(std::move(user));
-    ChatMessage answer{"assistant", {{ContentPart::Text, parsed.content}}, parsed.reasoning, {}, "", ""};
+    ChatMessage answer{"assistant", {{ContentPart::Text, parsed.content}}, parsed.reasoning, {}, "",
+                       ""};
     answer.tool_calls = parsed.tool_calls;
     conv.messages.push_back(std::move(answer));
   }

@@ -27,7 +27,9 @@ MediaInput read_media_file(const std::string& path, MediaInput::Kind kind) {
 
 void MediaArgs::add_to(CLI::App* cmd) {
   cmd->add_option("--image", images, "image file (PNG, JPEG, WebP, GIF, BMP); repeatable");
-  cmd->add_option("--audio", audios, "audio file (WAV, FLAC, OGG, Opus, MP3); repeatable");
+  cmd->add_option("--audio", audios,
+                  "audio file (WAV, FLAC, OGG, Opus, MP3); repeatable; `-` (run only): raw 16 kHz "
+                  "mono PCM16 or a PCM16 WAV stream from standard input, prefilled as it arrives");
   cmd->add_option("--video", videos, "video file (any container FFmpeg reads); repeatable");
   cmd->add_option("--image-tokens", image_tokens, "soft tokens per image: 70, 140, 280, 560, 1120")
       ->check(CLI::IsMember({70, 140, 280, 560, 1120}))
@@ -46,8 +48,18 @@ std::vector<MediaInput> MediaArgs::read_in_order(const CLI::App* cmd) const {
   const char* names[3] = {"--image", "--audio", "--video"};
   for (const CLI::Option* opt : cmd->parse_order())
     for (int k = 0; k < 3; ++k)
-      if (opt->check_name(names[k]) && next[k] < lists[k]->size())
-        out.push_back(read_media_file((*lists[k])[next[k]++], MediaInput::Kind(k)));
+      if (opt->check_name(names[k]) && next[k] < lists[k]->size()) {
+        const std::string& path = (*lists[k])[next[k]++];
+        if (k == MediaInput::Audio && path == "-") {
+          // Live audio from standard input: a marker without bytes (cli/run_live.cpp).
+          MediaInput live;
+          live.kind = MediaInput::Audio;
+          live.name = "-";
+          out.push_back(std::move(live));
+          continue;
+        }
+        out.push_back(read_media_file(path, MediaInput::Kind(k)));
+      }
   return out;
 }
 

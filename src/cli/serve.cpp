@@ -24,6 +24,7 @@ struct ServeOptions {
   size_t max_body_mb = 20;
   std::vector<std::string> aliases;
   std::string pooling = "mean";
+  size_t realtime_message_mb = 16;
 };
 
 void serve(ServeOptions& o) {
@@ -31,6 +32,7 @@ void serve(ServeOptions& o) {
   if (!o.aliases.empty()) o.server.model_name = o.aliases.front();
   o.server.model_aliases = o.aliases;
   o.server.pooling = parse_pooling(o.pooling);
+  o.server.realtime_max_message_bytes = o.realtime_message_mb << 20;
   o.engine.n_ctx = o.model.ctx_size;
   o.engine.threads = o.model.threads;
   // Every stream holds a request handler: one for each slot and queued request, and some more.
@@ -146,6 +148,26 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--write-timeout", o.server.write_timeout,
                   "seconds a client may stop reading an answer before it is dropped")
+      ->capture_default_str();
+  cmd->add_option("--realtime-max-audio", o.server.realtime_max_audio_seconds,
+                  "/v1/realtime: seconds of audio one session may send")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--realtime-max-buffer", o.server.realtime_max_buffer_seconds,
+                  "/v1/realtime: seconds of audio in one uncommitted input buffer")
+      ->check(CLI::Range(1.0, 1e5))
+      ->capture_default_str();
+  cmd->add_option("--realtime-idle-timeout", o.server.realtime_idle_seconds,
+                  "/v1/realtime: seconds without a client event before a session is closed")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--realtime-max-message-mb", o.realtime_message_mb,
+                  "/v1/realtime: largest WebSocket message in MiB (larger closes the connection)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--realtime-chunk", o.server.realtime_chunk_seconds,
+                  "/v1/realtime: seconds of audio gathered per live prefill append")
+      ->check(CLI::Range(0.04, 10.0))
       ->capture_default_str();
   cmd->callback([] { serve(o); });
 }

@@ -198,6 +198,7 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   for (size_t s = 0; s < seqs.size(); ++s) {
     seqs[s].cache->advance(static_cast<int64_t>(seqs[s].batch->tokens.size()));
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
+    if (seqs[s].batch->no_logits) continue;
     for (int64_t i = seqs[s].batch->all_logits ? 0 : m - 1; i < m; ++i)
       out_rows.push_back(row0[s] + i);
   }
@@ -207,7 +208,8 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   rms_norm_rows(pool_, a_.data(), w_->output_norm.data(), rows, d, c.rms_eps, a_.data());
   bool any_logits = false;  // embeddings ask for the normed rows only
   for (const SequenceBatch& sb : seqs) any_logits = any_logits || sb.logits;
-  if (any_logits) {
+  // No rows when every sequence's chunk is a no_logits prefill chunk.
+  if (any_logits && rows > 0) {
     grow(head_, static_cast<size_t>(rows) * c.vocab_size);
     matmul(w_->tok_embd, a_.data(), rows, head_.data(), pool_);
     softcap(pool_, head_.data(), rows * c.vocab_size, c.final_softcap);
@@ -215,7 +217,7 @@ void Decoder::forward_multi(const std::vector<SequenceBatch>& seqs) {
   int64_t r = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
     const int64_t m = static_cast<int64_t>(seqs[s].batch->tokens.size());
-    const int64_t k = seqs[s].batch->all_logits ? m : 1;
+    const int64_t k = seqs[s].batch->no_logits ? 0 : seqs[s].batch->all_logits ? m : 1;
     if (!seqs[s].logits) {
       seqs[s].hidden->assign(a_.begin() + r * d, a_.begin() + (r + k) * d);
       r += k;

@@ -25,6 +25,10 @@ struct Batch {
   // input spec §1.8). Global layers stay causal.
   std::vector<std::pair<int64_t, int64_t>> bidirectional;
   bool all_logits = false;  // logits for every row, else only the last
+  // No logits (and no hidden state) at all: a prefill chunk that does not end its prompt. The
+  // tied head is a vocab x n_embd product per pass, which live audio's small chunks would pay
+  // again and again for nothing.
+  bool no_logits = false;
 };
 
 // One sequence's part of a multi-sequence pass (continuous batching).

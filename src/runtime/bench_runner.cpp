@@ -11,12 +11,12 @@
 
 #include "base/error.h"
 #include "kernels/bandwidth.h"
-#include "runtime/bench_util.h"
 #include "model/decoder.h"
 #include "runtime/bench_sequences.h"
-#include "runtime/prefill.h"
+#include "runtime/bench_util.h"
 #include "runtime/model_loader.h"
 #include "runtime/multimodal.h"
+#include "runtime/prefill.h"
 
 namespace ug {
 
@@ -112,7 +112,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   const Gemma4Config& c = model.weights->config;
   if (o.image_tokens > 0 && !model.weights->vision)
     fail("bench: --image-tokens needs vision weights (for a GGUF model pass --mmproj)");
-  if (o.audio_seconds > 0 && !model.weights->audio)
+  if ((o.audio_seconds > 0 || o.live_audio_seconds > 0) && !model.weights->audio)
     fail("bench: --audio-seconds needs audio weights (for a GGUF model pass --mmproj)");
   const int64_t max_p =
       o.prompt_sizes.empty() ? 0 : *std::max_element(o.prompt_sizes.begin(), o.prompt_sizes.end());
@@ -260,6 +260,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
 
   if (!o.assistant.empty()) bench_speculative(model, dec, o, rep, say);
   if (!o.parallel.empty()) bench_parallel(model, o, rep, say);
+  if (o.live_audio_seconds > 0) bench_live_audio(model, o, rep, say);
 
   if (o.bandwidth && rep.bandwidth_samples.empty()) rep.bandwidth_samples.push_back(bandwidth());
   if (!rep.bandwidth_samples.empty()) rep.bandwidth_gb_per_s = median(rep.bandwidth_samples);

@@ -47,6 +47,11 @@ struct BenchOptions {
   // Many users (bench_engine.cpp): aggregate decode speed of N concurrent requests through the
   // engine against one, and a new request's time to first token while N others stream.
   std::vector<int> parallel;
+  // Live audio (bench_live.cpp): this many seconds of audio streamed in real time through an
+  // open engine request, appended every live_chunk_seconds; reports the time from the end of the
+  // audio to the first token, against the same clip sent whole when it ends.
+  double live_audio_seconds = 0;
+  double live_chunk_seconds = 0.5;
 };
 
 struct BenchResult {
@@ -56,8 +61,8 @@ struct BenchResult {
   double seconds = 0, seconds_sd = 0;    // mean and sd of per-rep times
   bool latency = false;                  // ttft tests report seconds
   int reps = 0;
-  double ratio = 0;      // > 0: this result against `ratio_of` (measured in the same run)
-  std::string ratio_of;  // what the ratio compares with
+  double ratio = 0;        // > 0: this result against `ratio_of` (measured in the same run)
+  std::string ratio_of;    // what the ratio compares with
   double acceptance = -1;  // speculative tests: accepted / drafted tokens
 };
 
@@ -82,6 +87,8 @@ void bench_speculative(const LoadedModel& model, Decoder& dec, const BenchOption
                        BenchReport& rep, const std::function<void(const std::string&)>& say);
 void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
                     const std::function<void(const std::string&)>& say);
+void bench_live_audio(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
+                      const std::function<void(const std::string&)>& say);
 
 // log (may be null) receives progress lines. Throws ug::Error for bad options or a model that
 // lacks the weights a requested test needs.
@@ -94,7 +101,6 @@ nlohmann::json bench_to_json(const BenchReport& report);
 
 // A markdown table as llama-bench prints, then the memory and roofline lines.
 std::string bench_to_table(const BenchReport& report);
-
 
 // Test media: an uncompressed 24-bit BMP (a smooth colour pattern) and a 16 kHz mono 16-bit WAV
 // (a tone with noise), the bytes of each file.

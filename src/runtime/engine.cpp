@@ -489,6 +489,8 @@ void Engine::step() {
       finish_slot(s, StopReason::kError, e.what());
       continue;
     }
+    // A chunk that does not end the prompt needs no logits (open prompts: never before close).
+    s.batch.no_logits = end < static_cast<int64_t>(p.tokens.size()) || !s.job->prompt_closed;
     s.batch_rows = end - begin;
     budget -= s.batch_rows;
     in.push_back(&s);
@@ -589,8 +591,7 @@ void Engine::consume(Slot& s) {
       if (!s.batch.all_logits && i + 1 < s.batch.tokens.size()) continue;  // prefill rows
       const int64_t row = s.batch.all_logits ? static_cast<int64_t>(i) : 0;
       s.out.push_back(s.emit->take(&s.logits[row * vocab]));
-      const bool match =
-          s.decoding && i < s.drafts.size() && s.out.back().step.id == s.drafts[i];
+      const bool match = s.decoding && i < s.drafts.size() && s.out.back().step.id == s.drafts[i];
       if (match) ++s.accepted;  // its row is in the cache, even if it ends the answer
       if (!match || s.emit->stop() != StopReason::kNone) break;
     }

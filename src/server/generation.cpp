@@ -129,9 +129,10 @@ Prompt build_prompt(Backend& b, const std::string& text, const std::vector<Media
 }
 
 std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const GenParams& p,
-                                      const ServerOptions& opt) {
+                                      const ServerOptions& opt, bool open_prompt) {
   EngineRequest r;
   r.prompt = prompt;
+  r.open_prompt = open_prompt;
   r.max_tokens = p.max_tokens > 0 ? p.max_tokens : opt.default_max_tokens;
   r.sampling = p.sampling;
   r.stop_ids = b.model.weights->config.stop_ids;

@@ -31,7 +31,8 @@ std::string route_label(const std::string& path) {
                                               "/api/generate",
                                               "/api/tags",
                                               "/api/show",
-                                              "/api/version"};
+                                              "/api/version",
+                                              "/v1/realtime"};
   return known.count(path) ? path : "other";
 }
 
@@ -76,6 +77,7 @@ http::HttpOptions http_options(const ServerOptions& o) {
   h.write_timeout = millis(o.write_timeout);
   h.allowed_hosts = o.allowed_hosts;
   h.cors_origins = o.cors_origins;
+  h.ws_max_message_bytes = o.realtime_max_message_bytes;
   return h;
 }
 
@@ -124,6 +126,7 @@ Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
   add_responses_routes(s);
   add_embedding_routes(s);
   add_ollama_routes(s);
+  add_realtime_route(s);
 }
 
 Server::~Server() { stop(); }

@@ -38,6 +38,13 @@ struct ServerOptions {
   double keep_alive_timeout = 5;           // seconds an idle connection stays open
   double write_timeout = 30;               // seconds a client may stop reading an answer
   double shutdown_timeout = 10;            // stop(): seconds running requests get to end
+
+  // /v1/realtime (live audio over a WebSocket; docs/SERVER.md).
+  double realtime_max_audio_seconds = 1800;  // audio one session may send in all
+  double realtime_max_buffer_seconds = 300;  // one uncommitted input buffer
+  double realtime_idle_seconds = 600;        // a session with no client event this long is closed
+  double realtime_chunk_seconds = 0.5;       // live prefill: audio gathered per engine append
+  size_t realtime_max_message_bytes = 16u << 20;  // one client event (larger: the socket closes)
 };
 
 class Server {

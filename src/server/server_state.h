@@ -128,8 +128,9 @@ bool ollama_thinking(const json& body);
 Prompt build_prompt(Backend& b, const std::string& text, const std::vector<MediaInput>& media,
                     const MediaOptions& options);
 // Queues the request; 503 when the queue is full, 400 when the prompt cannot run.
+// open_prompt: the prompt grows later through RequestHandle::append_prompt (live audio).
 std::shared_ptr<RequestHandle> submit(Backend& b, const Prompt& prompt, const GenParams& p,
-                                      const ServerOptions& opt);
+                                      const ServerOptions& opt, bool open_prompt = false);
 // Streams a response: `render` turns newly produced tokens (and, when done, the result) into
 // bytes for the client. A client that goes away cancels the request at once. Non-streaming
 // answers go through here too (render returns nothing until done) so that a client that
@@ -177,5 +178,6 @@ void add_responses_routes(Server::State& s);
 void add_embedding_routes(Server::State& s);
 void add_ollama_routes(Server::State& s);
 void add_misc_routes(Server::State& s);
+void add_realtime_route(Server::State& s);
 
 }  // namespace ug::server

@@ -53,7 +53,8 @@ TEST(Cli, BadFilesGiveClearErrors) {
 
 TEST(Cli, TokenizeMatchesTheReferenceEncoding) {
   UG_SKIP_WITHOUT_SHARED_FIXTURES();
-  Result r = run("tokenize -m " + kFixture + " --bos -p '<|turn>user\nHello<turn|>\n<|turn>model\n'");
+  Result r =
+      run("tokenize -m " + kFixture + " --bos -p '<|turn>user\nHello<turn|>\n<|turn>model\n'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out),
             nlohmann::json::parse("[2,105,2364,107,9259,106,107,105,4368,107]"));
@@ -100,8 +101,10 @@ const CliMedia& cli_media() {
     std::string cmd =
         "convert -size 320x200 -seed 3 plasma:fractal " + m.jpg + " && espeak-ng -w " + dir +
         "/speech.wav 'unigemma hears this' && ffmpeg -loglevel error -y -i " + dir +
-        "/speech.wav " + m.mp3 + " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=10 "
-        "-f lavfi -i sine=frequency=440:sample_rate=22050 -t 2 -pix_fmt yuv420p -shortest " + m.mp4;
+        "/speech.wav " + m.mp3 +
+        " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=10 "
+        "-f lavfi -i sine=frequency=440:sample_rate=22050 -t 2 -pix_fmt yuv420p -shortest " +
+        m.mp4;
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     return m;
   }();
@@ -114,8 +117,9 @@ std::string tiny_hf() {
 
 void check_multimodal_run(const std::string& model_args) {
   const CliMedia& m = cli_media();
-  Result r = run("run " + model_args + " --image " + m.jpg + " --audio " + m.mp3 + " --video " +
-                 m.mp4 + " --image-tokens 70 -p 'What do you see and hear?' -n 3 --temp 0 --json -t 2");
+  Result r =
+      run("run " + model_args + " --image " + m.jpg + " --audio " + m.mp3 + " --video " + m.mp4 +
+          " --image-tokens 70 -p 'What do you see and hear?' -n 3 --temp 0 --json -t 2");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   int images = 0, audio = 0, video = 0;
@@ -124,9 +128,9 @@ void check_multimodal_run(const std::string& model_args) {
     audio += id == 258881;
     video += id == 258884;
   }
-  EXPECT_GT(images, 40);   // 320x200 at budget 70: 13x8 = ... at most 70 tokens
+  EXPECT_GT(images, 40);  // 320x200 at budget 70: 13x8 = ... at most 70 tokens
   EXPECT_LE(images, 70);
-  EXPECT_GT(audio, 20);    // ~1 s of speech at 25 tokens/s
+  EXPECT_GT(audio, 20);      // ~1 s of speech at 25 tokens/s
   EXPECT_EQ(video % 20, 0);  // 20 frames (2 s at 10 fps) with the same token count each
   EXPECT_GT(video, 0);
   EXPECT_EQ(j["generated_ids"].size(), 3u);
@@ -159,7 +163,10 @@ TEST(Cli, BadMediaIsAClearErrorNotACrash) {
 TEST(Cli, ChatAttachesMedia) {
   std::string m = tiny_gguf();
   std::string in = testing::TempDir() + "chat_media_in.txt";
-  { std::ofstream(in) << "/image " << cli_media().jpg << "\nWhat is this?\n/audio /nope.wav\nAnd now?\n/exit\n"; }
+  {
+    std::ofstream(in) << "/image " << cli_media().jpg
+                      << "\nWhat is this?\n/audio /nope.wav\nAnd now?\n/exit\n";
+  }
   Result r = run("chat -m " + m + " --mmproj " + m.substr(0, m.size() - 5) +
                  "-mmproj.gguf --image-tokens 70 -n 3 --temp 0 -t 1 < " + in);
   EXPECT_EQ(r.code, 0) << r.err;
@@ -197,10 +204,10 @@ TEST(Cli, ChatTakesRunFlagsAndReusesThePrefix) {
   std::string m = tiny_gguf();
   std::string in = testing::TempDir() + "chat_flags_in.txt";
   { std::ofstream(in) << "What is this?\nAnd now?\n/exit\n"; }
-  Result r = run("chat -m " + m + " --mmproj " + m.substr(0, m.size() - 5) +
-                 "-mmproj.gguf --image " + cli_media().jpg +
-                 " --image-tokens 70 -n 3 --temp 0 --json --top-logprobs 2 --stop zzzz -t 1 < " +
-                 in);
+  Result r =
+      run("chat -m " + m + " --mmproj " + m.substr(0, m.size() - 5) + "-mmproj.gguf --image " +
+          cli_media().jpg +
+          " --image-tokens 70 -n 3 --temp 0 --json --top-logprobs 2 --stop zzzz -t 1 < " + in);
   ASSERT_EQ(r.code, 0) << r.err;
   // Two JSON documents, one per answer, after the prompts.
   std::vector<nlohmann::json> docs;
@@ -248,7 +255,8 @@ TEST(Cli, AssistantDraftsInRunAndChat) {
 // Structured output from the command line: --json-schema and --grammar-file in run and chat.
 TEST(Cli, JsonSchemaAndGrammarConstrainRunAndChat) {
   const std::string m = tiny_gguf();
-  Result r = run("run -m " + m + " -p 'A number' -n 80 --temp 1 --seed 4 -t 1 --json-schema "
+  Result r = run("run -m " + m +
+                 " -p 'A number' -n 80 --temp 1 --seed 4 -t 1 --json-schema "
                  "'{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},"
                  "\"required\":[\"n\"],\"additionalProperties\":false}'");
   ASSERT_EQ(r.code, 0) << r.err;
@@ -263,7 +271,7 @@ TEST(Cli, JsonSchemaAndGrammarConstrainRunAndChat) {
   { std::ofstream(in) << "Well?\nAgain?\n/exit\n"; }
   Result c = run("chat -m " + m + " --grammar-file " + g + " -n 10 -t 1 < " + in);
   ASSERT_EQ(c.code, 0) << c.err;
-  EXPECT_EQ(c.out.find("> ") , 0u);
+  EXPECT_EQ(c.out.find("> "), 0u);
   size_t answers = 0;
   for (const char* a : {"> yes.\n", "> no.\n"})
     for (size_t p = c.out.find(a); p != std::string::npos; p = c.out.find(a, p + 1)) ++answers;
@@ -277,3 +285,37 @@ TEST(Cli, JsonSchemaAndGrammarConstrainRunAndChat) {
 }
 
 }  // namespace
+
+// `run --audio -`: audio from standard input, as a WAV stream or raw 16 kHz PCM16, is prefilled
+// as it arrives and gives the same prompt and answer as the file given by name.
+TEST(Cli, RunReadsLiveAudioFromStdin) {
+  const std::string m = tiny_gguf(), mm = " --mmproj " + m.substr(0, m.size() - 5) + "-mmproj.gguf";
+  const std::string dir = std::filesystem::path(cli_media().mp3).parent_path().string();
+  const std::string wav16 = dir + "/speech16k.wav", raw = dir + "/speech16k.pcm";
+  const std::string cmd = "ffmpeg -loglevel error -y -i " + dir + "/speech.wav -ar 16000 -ac 1 " +
+                          "-c:a pcm_s16le " + wav16 + " && ffmpeg -loglevel error -y -i " + wav16 +
+                          " -f s16le -c:a pcm_s16le " + raw;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string flags = " -p 'What was said?' -n 5 --temp 0 --json -t 2";
+  Result file = run("run -m " + m + mm + " --audio " + wav16 + flags);
+  ASSERT_EQ(file.code, 0) << file.err;
+  const auto expect = nlohmann::json::parse(file.out);
+  for (const std::string& in : {wav16, raw}) {
+    // The pipe delivers the audio in pieces, as a microphone would.
+    Result live = run("run -m " + m + mm + " --audio -" + flags + " < " + in);
+    ASSERT_EQ(live.code, 0) << in << ": " << live.err;
+    const auto got = nlohmann::json::parse(live.out);
+    EXPECT_EQ(got["prompt_ids"], expect["prompt_ids"]) << in;
+    EXPECT_EQ(got["generated_ids"], expect["generated_ids"]) << in;
+  }
+  // Any other rate is resampled as it arrives (espeak-ng writes 22050 Hz).
+  Result other = run("run -m " + m + mm + " --audio -" + flags + " < " + dir + "/speech.wav");
+  ASSERT_EQ(other.code, 0) << other.err;
+  EXPECT_EQ(nlohmann::json::parse(other.out)["prompt_ids"].size(), expect["prompt_ids"].size());
+  Result twice = run("run -m " + m + mm + " --audio - --audio -" + flags + " < " + raw);
+  EXPECT_NE(twice.code, 0);
+  EXPECT_NE(twice.err.find("once"), std::string::npos) << twice.err;
+  Result empty = run("run -m " + m + mm + " --audio -" + flags + " < /dev/null");
+  EXPECT_NE(empty.code, 0);
+  EXPECT_NE(empty.err.find("standard input"), std::string::npos) << empty.err;
+}

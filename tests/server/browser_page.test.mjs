@@ -29,13 +29,33 @@ function png(w, h) {
                         chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+// 3 s of 16 kHz mono PCM16: a tone whose pitch and loudness move, for the fake microphone.
+function toneWav() {
+  const rate = 16000, n = 3 * rate;
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVE', 8); b.write('fmt ', 12);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(2 * rate, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36);
+  b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    b.writeInt16LE(Math.round(9000 * (0.6 + 0.4 * Math.sin(6 * Math.PI * t)) *
+                              Math.sin(2 * Math.PI * (220 + 80 * Math.sin(5 * t)) * t)), 44 + 2 * i);
+  }
+  return b;
+}
+
 let srv, browser, page;
 before(async () => {
   srv = await startServer(process.argv[2], process.argv[3], 'browser');
+  const mic = path.join(srv.dir, 'fake-mic.wav');
+  fs.writeFileSync(mic, toneWav());
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--no-first-run'],
+           '--disable-component-update', '--disable-sync', '--no-first-run',
+           '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+           '--use-file-for-fake-audio-capture=' + mic],
   });
   page = await browser.newPage({viewport: {width: 390, height: 844}});  // phone-sized
   page.on('pageerror', (e) => { throw e; });
@@ -108,4 +128,28 @@ test('stop ends a generation and the page keeps working', async () => {
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.match(metrics, /unigemma_active_slots 0\n/);
+});
+
+test('Talk streams the microphone over /v1/realtime and shows the answer', async () => {
+  // The fake capture device plays this WAV (a tone) in a loop: see the launch flags.
+  await page.click('#new-chat');
+  await page.fill('#max-tokens', '12');
+  await page.dispatchEvent('#max-tokens', 'change');
+  await page.click('#live');
+  await page.waitForFunction(() => /listening/.test(document.getElementById('status').textContent),
+                             null, {timeout: 20000});
+  await page.waitForTimeout(1500);  // speak for a while
+  await page.click('#live');
+  await page.waitForSelector('.msg.assistant[data-done="true"]', {timeout: 60000});
+  assert.ok(await page.$('.msg.user audio'), 'the spoken turn is shown as audio');
+  const status = await page.textContent('#status');
+  assert.match(status, /tokens \((completed|incomplete)\)/, status);
+  assert.ok((await page.textContent('.msg.assistant .content')).length > 0);
+  await shot('5-live-talk');
+  // A typed follow-up carries the spoken turn as audio in the history.
+  await page.fill('#input', 'And?');
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelectorAll('.msg.assistant[data-done="true"]').length === 2,
+                             null, {timeout: 60000});
+  assert.doesNotMatch(await page.textContent('.msg.assistant:last-child'), /Error/);
 });
