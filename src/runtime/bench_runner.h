@@ -47,6 +47,10 @@ struct BenchOptions {
   // Many users (bench_engine.cpp): aggregate decode speed of N concurrent requests through the
   // engine against one, and a new request's time to first token while N others stream.
   std::vector<int> parallel;
+  // Structured output (bench_engine.cpp): a JSON Schema file. Reports the first constraint's
+  // build (vocabulary tables + compile) and greedy decode through the engine with and without the
+  // constraint, alternating, as the ratio of time per token.
+  std::string json_schema;
 };
 
 struct BenchResult {
@@ -56,8 +60,8 @@ struct BenchResult {
   double seconds = 0, seconds_sd = 0;    // mean and sd of per-rep times
   bool latency = false;                  // ttft tests report seconds
   int reps = 0;
-  double ratio = 0;      // > 0: this result against `ratio_of` (measured in the same run)
-  std::string ratio_of;  // what the ratio compares with
+  double ratio = 0;        // > 0: this result against `ratio_of` (measured in the same run)
+  std::string ratio_of;    // what the ratio compares with
   double acceptance = -1;  // speculative tests: accepted / drafted tokens
 };
 
@@ -82,6 +86,8 @@ void bench_speculative(const LoadedModel& model, Decoder& dec, const BenchOption
                        BenchReport& rep, const std::function<void(const std::string&)>& say);
 void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
                     const std::function<void(const std::string&)>& say);
+void bench_constrained(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
+                       const std::function<void(const std::string&)>& say);
 
 // log (may be null) receives progress lines. Throws ug::Error for bad options or a model that
 // lacks the weights a requested test needs.
@@ -94,7 +100,6 @@ nlohmann::json bench_to_json(const BenchReport& report);
 
 // A markdown table as llama-bench prints, then the memory and roofline lines.
 std::string bench_to_table(const BenchReport& report);
-
 
 // Test media: an uncompressed 24-bit BMP (a smooth colour pattern) and a 16 kHz mono 16-bit WAV
 // (a tone with noise), the bytes of each file.
