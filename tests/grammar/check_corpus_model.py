@@ -11,12 +11,13 @@ checker as check_corpus.py. A refused schema (unigemma exits with an error namin
 counted as not covered.
 
 Usage: check_corpus_model.py UNIGEMMA [--model TINY.gguf] [--budget N] [--seeds K,...]
-       [--every K] [--schemas FILE...] [--report FILE]
+       [--jobs N] [--every K] [--schemas FILE...] [--report FILE]
 Exit 0 when every finished answer is valid, 1 otherwise, 77 (skip) when the Gemma vocabulary
 (npm) that the test model needs is absent.
 """
 import argparse
 import collections
+import concurrent.futures
 import glob
 import json
 import os
@@ -67,7 +68,8 @@ def main():
     ap.add_argument("--model", help="random-weight GGUF (default: make a tiny one)")
     ap.add_argument("--budget", type=int, default=512, help="tokens per answer (-n)")
     ap.add_argument("--seeds", default="1", help="comma-separated seeds: one answer each")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="threads per unigemma run")
+    ap.add_argument("--jobs", type=int, default=1, help="unigemma runs at once")
     ap.add_argument("--every", type=int, default=1, help="take every K-th schema (CI subset)")
     ap.add_argument("--schemas", nargs="*", help="schema files (default: the whole corpus)")
     ap.add_argument("--report", help="write the per-schema results (JSON lines) here")
@@ -93,13 +95,21 @@ def main():
                             "--no-assistant", "--out", os.path.join(tmp, "tiny")], check=True,
                            capture_output=True)
             model = os.path.join(tmp, "tiny.gguf")
-        for f in files:
+        def answers(f):  # [(seed, ok, out)], stopping at the first refusal
+            got = []
+            for seed in seeds:
+                got.append((seed, *run_one(a, model, f, seed)))
+                if not got[-1][1]:
+                    break
+            return got
+
+        pool = concurrent.futures.ThreadPoolExecutor(max(1, a.jobs))
+        for f, got in zip(files, pool.map(answers, files)):
             group = os.path.basename(os.path.dirname(f))
             by_group[group][1] += 1
             schema = json.load(open(f))
             rec = {"file": os.path.relpath(f, HERE), "answers": []}
-            for seed in seeds:
-                ok, out = run_one(a, model, f, seed)
+            for seed, ok, out in got:
                 if not ok:
                     rec["error"] = out.strip()[-300:]
                     break
