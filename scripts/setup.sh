@@ -15,6 +15,7 @@ PACKAGES=(
   python3-jsonschema python3-rfc3987  # the grammar corpus check's independent validator
   chromium ffmpeg sox espeak-ng imagemagick
   g++-aarch64-linux-gnu qemu-user  # the NEON kernels' test: cross-built, run under emulation
+  clang libclang-rt-14-dev         # the libFuzzer targets in fuzz/ (scripts/fuzz.sh)
 )
 # Node.js with npm: Debian's packages unless a node/npm is already installed (some machines ship
 # NodeSource's nodejs, which bundles npm and conflicts with Debian's npm package).

@@ -1,10 +1,10 @@
 #include "formats/hf_folder.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "base/error.h"
+#include "base/read_file.h"
+#include "formats/json_parse.h"
 
 namespace ug {
 
@@ -12,24 +12,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) fail(p.string(), ": cannot open");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(p.string(), ": read failed");
-  return text;
-}
-
 // Null when the file does not exist.
 nlohmann::json load_json(const fs::path& p) {
   std::error_code ec;
   if (!fs::exists(p, ec)) return nullptr;
-  const std::string text = read_file(p);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail(p.string(), ": invalid JSON: ", e.what());
-  }
+  return read_json_file(p.string());
 }
 
 }  // namespace
@@ -61,7 +48,7 @@ HfFolder load_hf_folder(const std::string& folder) {
       fail((dir / name).string(), ": expected a JSON object, found ", target->type_name());
   }
   if (fs::exists(dir / "chat_template.jinja", ec)) {
-    hf.chat_template = read_file(dir / "chat_template.jinja");
+    hf.chat_template = read_file((dir / "chat_template.jinja").string());
   } else if (hf.tokenizer_config.is_object()) {
     auto it = hf.tokenizer_config.find("chat_template");
     if (it != hf.tokenizer_config.end() && it->is_string())

@@ -2,12 +2,11 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "base/error.h"
+#include "formats/json_parse.h"
 #include "formats/safetensors.h"
 
 namespace ug {
@@ -26,41 +25,10 @@ std::optional<DType> safetensors_dtype(const std::string& name) {
   return std::nullopt;
 }
 
-// Parses JSON text, refusing duplicate object keys (nlohmann would silently keep one of them).
-json parse_json_strict(const std::string& file, const char* begin, const char* end) {
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
-      const std::string& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
-  json j;
-  try {
-    j = json::parse(begin, end, check);
-  } catch (const json::exception& e) {
-    fail(file, ": invalid JSON: ", e.what());
-  }
-  if (!duplicate.empty()) fail(file, ": invalid JSON: key '", duplicate, "' appears twice");
-  return j;
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 uint64_t json_offset(const std::string& path, const std::string& name, const json& v) {
   if (!v.is_number_unsigned())
     fail(path, ": tensor '", name, "': data_offsets must hold non-negative integers, found ",
-         v.dump());
+         json_excerpt(v));
   return v.get<uint64_t>();
 }
 
@@ -81,8 +49,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
   if (header_bytes > size - 8)
     fail(path, ": header length ", header_bytes, " bytes exceeds the file (", size,
          " bytes; truncated file?)");
-  const char* text = reinterpret_cast<const char*>(base + 8);
-  json header = parse_json_strict(path, text, text + header_bytes);
+  // Duplicate keys are refused: nlohmann would silently keep one of the two tensors.
+  const json header =
+      parse_json(std::string_view(reinterpret_cast<const char*>(base + 8), header_bytes),
+                 path + ": header", {.reject_duplicate_keys = true});
   if (!header.is_object())
     fail(path, ": header: expected a JSON object, found ", header.type_name());
 
@@ -110,13 +80,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     auto shape_it = entry.find("shape");
     auto offsets_it = entry.find("data_offsets");
     if (dtype_it == entry.end() || shape_it == entry.end() || offsets_it == entry.end())
-      fail(where, ": needs 'dtype', 'shape' and 'data_offsets', found ", entry.dump());
-    if (!dtype_it->is_string()) fail(where, ": dtype must be a string, found ", dtype_it->dump());
+      fail(where, ": needs 'dtype', 'shape' and 'data_offsets', found ", json_excerpt(entry));
+    if (!dtype_it->is_string())
+      fail(where, ": dtype must be a string, found ", json_excerpt(*dtype_it));
     std::optional<DType> type = safetensors_dtype(dtype_it->get<std::string>());
     if (!type)
       fail(where, ": dtype '", dtype_it->get<std::string>(),
            "' is not supported (expected BF16, F16 or F32)");
-    if (!shape_it->is_array()) fail(where, ": shape must be an array, found ", shape_it->dump());
+    if (!shape_it->is_array())
+      fail(where, ": shape must be an array, found ", json_excerpt(*shape_it));
     if (shape_it->size() > kMaxRank)
       fail(where, ": shape has ", shape_it->size(), " dimensions, more than ", kMaxRank);
     TensorView t;
@@ -126,15 +98,15 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     for (const json& d : *shape_it) {
       if (!d.is_number_unsigned() ||
           d.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        fail(where, ": shape ", shape_it->dump(), " must hold non-negative integers, found ",
-             d.dump());
+        fail(where, ": shape ", json_excerpt(*shape_it), " must hold non-negative integers, found ",
+             json_excerpt(d));
       n_elements *= d.get<uint64_t>();
       if (n_elements > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max()))
-        fail(where, ": shape ", shape_it->dump(), " has too many elements");
+        fail(where, ": shape ", json_excerpt(*shape_it), " has too many elements");
       t.ne.insert(t.ne.begin(), d.get<int64_t>());  // ggml order: last dimension first
     }
     if (!offsets_it->is_array() || offsets_it->size() != 2)
-      fail(where, ": data_offsets must be [begin, end], found ", offsets_it->dump());
+      fail(where, ": data_offsets must be [begin, end], found ", json_excerpt(*offsets_it));
     uint64_t begin = json_offset(path, name, (*offsets_it)[0]);
     uint64_t end = json_offset(path, name, (*offsets_it)[1]);
     if (begin > end || end > buffer_bytes)
@@ -143,7 +115,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
     const uint64_t expected = static_cast<uint64_t>(n_elements) * dtype_info(t.type).block_bytes;
     if (end - begin != expected)
       fail(where, ": data_offsets [", begin, ", ", end, "] span ", end - begin, " bytes but shape ",
-           shape_it->dump(), " of ", dtype_it->get<std::string>(), " needs ", expected);
+           json_excerpt(*shape_it), " of ", dtype_it->get<std::string>(), " needs ", expected);
     t.data = buffer + begin;
     t.nbytes = expected;
     extents.push_back({begin, end, tensors_.size()});
@@ -197,8 +169,7 @@ SafetensorsSet::SafetensorsSet(const std::string& folder) {
   }
 
   const std::string index_name = index_path.string();
-  const std::string text = read_text_file(index_name);
-  json index = parse_json_strict(index_name, text.data(), text.data() + text.size());
+  const json index = read_json_file(index_name, {.reject_duplicate_keys = true});
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
     fail(index_name, ": expected an object with a 'weight_map' object");
   const json& weight_map = index["weight_map"];
@@ -210,7 +181,8 @@ SafetensorsSet::SafetensorsSet(const std::string& folder) {
   std::map<std::string, size_t> shard_index;
   for (const auto& [name, file] : weight_map.items()) {
     if (!file.is_string())
-      fail(index_name, ": tensor '", name, "': expected a shard file name, found ", file.dump());
+      fail(index_name, ": tensor '", name, "': expected a shard file name, found ",
+           json_excerpt(file));
     const std::string shard = file.get<std::string>();
     if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..")
       fail(index_name, ": tensor '", name, "': shard '", shard,

@@ -12,7 +12,7 @@ namespace ug {
 inline constexpr int kAudioSampleRate = 16000;
 inline constexpr int kAudioFrame = 640;  // samples per soft token (40 ms)
 
-// Decodes WAV, FLAC, Ogg Vorbis, Ogg Opus or MP3 (libsndfile), averages the channels and
+// Decodes WAV, FLAC or MP3 (libsndfile) or Ogg Vorbis/Opus (FFmpeg), averages the channels and
 // resamples to 16 kHz (libsoxr, high quality). Result: ceil(L * 16000 / rate) floats in [-1, 1],
 // as librosa.load(sr=16000) gives. Refuses empty, corrupt or unsupported data and sound longer
 // than max_seconds. Errors name the input: "audio 'x.wav': ...".

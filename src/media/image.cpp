@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "media/exif_orientation.h"
+#include "media/stb_guard.h"
 
 // stb_image's declarations only; the implementation is compiled in stb_image_impl.cpp.
 #define STBI_NO_STDIO
@@ -53,9 +54,14 @@ const char* format_name(Format f) {
 void check_dims(const std::string& name, Format f, int64_t w, int64_t h, int64_t max_pixels) {
   if (w <= 0 || h <= 0)
     fail("image '", name, "': ", format_name(f), " header gives size ", w, "x", h);
-  if (w * h > max_pixels) {
-    fail("image '", name, "': ", w, "x", h, " = ", w * h, " pixels is over the limit of ",
-         max_pixels, " pixels");
+  // w and h come from 32-bit header fields (PNG's are unsigned): their product can pass
+  // 2^63, so compare by division.
+  if (w > max_pixels / h) {
+    fail("image '", name, "': ", w, "x", h, " = ",
+         static_cast<unsigned __int128>(w) * static_cast<uint64_t>(h) > UINT64_MAX
+             ? std::string("more than 2^64")
+             : std::to_string(static_cast<uint64_t>(w) * static_cast<uint64_t>(h)),
+         " pixels is over the limit of ", max_pixels, " pixels");
   }
 }
 
@@ -72,12 +78,16 @@ Image decode_stb(const uint8_t* data, size_t size, const std::string& name, Form
     };
     check_dims(name, f, be32(16), be32(20), max_pixels);
   }
+  // stb reads the JPEG's Huffman tables while it looks for the size.
+  if (f == Format::kJpeg) check_jpeg_huffman_tables(data, size, name);
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
     fail("image '", name, "': not a readable ", format_name(f), " file (", stbi_failure_reason(),
          ")");
   }
   check_dims(name, f, w, h, max_pixels);
+  if (f == Format::kBmp) check_bmp_extent(data, size, name);
+  if (f == Format::kGif) check_gif_extent(data, size, name);
   int w2 = 0, h2 = 0;
   // Asking for 3 channels drops alpha and replicates grey, like PIL's convert("RGB").
   std::unique_ptr<stbi_uc, void (*)(void*)> px(stbi_load_from_memory(data, len, &w2, &h2, &comp, 3),

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
+#include "formats/json_parse.h"
 #include "formats/safetensors.h"
 #include "model/assistant.h"
 #include "model/repack.h"
@@ -213,24 +214,6 @@ AssistantModel load_gguf(const std::string& path, const Gemma4Config& t) {
 // ---------------------------------------------------------------------------------------------
 // HF folder
 
-template <class T>
-T json_need(const nlohmann::json& j, const char* key, const std::string& file) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) fail(file, ": missing '", key, "'");
-  try {
-    return it->get<T>();
-  } catch (const std::exception&) {
-    fail(file, ": '", key, "' has the wrong type (", it->type_name(), ")");
-  }
-}
-
-template <class T>
-T json_get(const nlohmann::json& j, const char* key, T dflt, const std::string& file) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return dflt;
-  return json_need<T>(j, key, file);
-}
-
 // HF names of the drafter's tensors: the decoder-layer roles shared with the target, plus its own.
 const char* hf_role(const char* role) {
   static const std::pair<const char*, const char*> kOwn[] = {
@@ -255,7 +238,7 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
                (e == "Gemma4UnifiedAssistantForCausalLM" || e == "Gemma4AssistantForCausalLM");
   if (!known)
     fail(file, ": architectures is ",
-         c.contains("architectures") ? c["architectures"].dump() : "absent",
+         c.contains("architectures") ? json_excerpt(c["architectures"]) : "absent",
          ", expected [\"Gemma4UnifiedAssistantForCausalLM\"] (a Gemma 4 MTP drafter)");
   if (json_get<bool>(c, "use_ordered_embeddings", false, file))
     fail(file,
@@ -282,7 +265,7 @@ AssistantModel load_hf(const std::string& folder, const Gemma4Config& t) {
   for (const auto& e : *types) {
     const std::string s = e.is_string() ? e.get<std::string>() : "";
     if (s != "sliding_attention" && s != "full_attention")
-      fail(file, ": unknown layer type ", e.dump());
+      fail(file, ": unknown layer type ", json_excerpt(e));
     h.is_sliding.push_back(s == "sliding_attention");
   }
   float partial = 1.0f;

@@ -17,6 +17,8 @@
 
 namespace ug {
 
+class GgufWriter;
+
 // The MTP drafter's own widths (text spec §7.1); 0 means derived from the target:
 // n_embd = round_up(4·n_embd/15, 32) (1024 for the 12B), n_ff = 8·n_embd (8192).
 struct AssistantShape {
@@ -89,6 +91,11 @@ void test_row_gguf(const TestTensor& t, int64_t row, float* out);
 // PREFIX.gguf (arch gemma4), PREFIX-mmproj.gguf (arch clip, gemma4uv + gemma4ua) and
 // PREFIX-assistant.gguf (arch gemma4-assistant), as opts asks.
 void write_test_gguf(const TestModelOptions& opts, const std::string& out_prefix);
+
+// The text model's sampling and decoder keys as write_test_gguf writes them; with
+// general.architecture = "gemma4" they are enough for Gemma4Config::from_gguf (tests of the
+// metadata readers).
+void add_test_config_keys(GgufWriter& w, const Gemma4Config& c);
 // An HF folder: config.json, generation_config.json, tokenizer.json, tokenizer_config.json,
 // chat_template.jinja, model-0000K-of-0000N.safetensors + model.safetensors.index.json (BF16).
 // With opts.assistant also FOLDER-assistant/ (the drafter as Google ships it, text spec §7.2).

@@ -118,9 +118,7 @@ void write_text(const TestModelOptions& o, const TokenizerData& vocab, ThreadPoo
   w.add_kv("general.name", GgufValue::make_string(model_name(o, "")));
   w.add_kv("general.file_type", u32(gguf_file_type(o.weight_type)));
   w.add_kv("general.quantization_version", u32(2));
-  add_sampling_keys(w, c);
-  add_decoder_keys(w, "gemma4.", c, c.n_embd, c.n_ff, c.n_head_kv, c.is_sliding, 0);
-  if (c.final_softcap > 0) w.add_kv("gemma4.final_logit_softcapping", f32(c.final_softcap));
+  add_test_config_keys(w, c);
   add_tokenizer_keys(w, c, vocab);
   write_file(w, plan, pool, path);
 }
@@ -192,6 +190,12 @@ void write_assistant(const TestModelOptions& o, const TokenizerData& vocab, Thre
 }
 
 }  // namespace
+
+void add_test_config_keys(GgufWriter& w, const Gemma4Config& c) {
+  add_sampling_keys(w, c);
+  add_decoder_keys(w, "gemma4.", c, c.n_embd, c.n_ff, c.n_head_kv, c.is_sliding, 0);
+  if (c.final_softcap > 0) w.add_kv("gemma4.final_logit_softcapping", f32(c.final_softcap));
+}
 
 void write_test_gguf(const TestModelOptions& opts, const std::string& out_prefix) {
   opts.config.validate();

@@ -37,6 +37,8 @@ void add_misc_routes(Server::State& s) {
                parse_special = !body.contains("parse_special") || flag("parse_special");
     const bool with_pieces = flag("with_pieces");
     const Tokenizer& tok = *b->model.tokenizer;
+    // Tokens past the context are of no use to this server; refusing them bounds the work.
+    check_text_fits(*b, it->get_ref<const std::string&>().size(), "content");
     std::vector<int32_t> ids = tok.encode(it->get<std::string>(), parse_special);
     if (add_special && tok.add_bos()) ids.insert(ids.begin(), tok.bos_id());
     json tokens = json::array();

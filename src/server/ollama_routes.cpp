@@ -140,6 +140,7 @@ void api_chat(Server::State& s, const http::Request& req, http::Response& res) {
   } catch (const Error& e) {
     bad_request(e.what(), "messages");
   }
+  check_text_fits(*b, text.size(), "messages");
   Prompt prompt = build_prompt(*b, text, in.media, p.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, true, stream);
 }
@@ -195,6 +196,7 @@ void api_generate(Server::State& s, const http::Request& req, http::Response& re
     co.enable_thinking = ollama_thinking(body);
     text = render_chat(msgs, co);
   }
+  check_text_fits(*b, text.size(), "prompt");
   p.output = parse_ollama_output(body, json(), !raw && ollama_thinking(body));
   Prompt prompt = build_prompt(*b, text, media, p.media);
   respond(s, res, submit(*b, prompt, p, s.opt), b->name, false, stream);

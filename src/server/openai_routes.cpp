@@ -117,6 +117,7 @@ void chat_completions(Server::State& s, const http::Request& req, http::Response
   } catch (const Error& e) {
     bad_request(e.what(), "messages");
   }
+  check_text_fits(*b, text.size(), "messages");
   Prompt prompt = build_prompt(*b, text, in.media, p.media);
   auto handle = submit(*b, prompt, p, s.opt);
 
@@ -236,6 +237,7 @@ void completions(Server::State& s, const http::Request& req, http::Response& res
   Prompt prompt;
   const Tokenizer& tok = *b->model.tokenizer;
   if (pr.is_string()) {
+    check_text_fits(*b, pr.get_ref<const std::string&>().size(), "prompt");
     prompt.tokens = tok.encode(pr.get<std::string>(), true);
     if (tok.add_bos() && (prompt.tokens.empty() || prompt.tokens[0] != tok.bos_id()))
       prompt.tokens.insert(prompt.tokens.begin(), tok.bos_id());

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "formats/json_parse.h"
 #include "http/client.h"
 #include "server/base64.h"
 #include "server/server_state.h"
@@ -25,27 +26,66 @@ std::string need_string(const json& j, const std::string& param) {
   return j.get<std::string>();
 }
 
-double need_number(const json& j, const std::string& param, double lo, double hi) {
+// A finite number in [lo, hi], or in (lo, hi] when lo_open.
+double need_number(const json& j, const std::string& param, double lo, double hi,
+                   bool lo_open = false) {
   if (!j.is_number()) bad_request(param + " must be a number, got " + type_name(j), param);
   double v = j.get<double>();
-  if (!std::isfinite(v) || v < lo || v > hi) {
+  if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo)) {
     std::ostringstream m;
-    m << param << " must be between " << lo << " and " << hi << ", got " << v;
+    m << param << " must be " << (lo_open ? "greater than " : "between ") << lo
+      << (lo_open ? " and at most " : " and ") << hi << ", got " << json_excerpt(j, 40);
     bad_request(m.str(), param);
   }
   return v;
 }
 
+// An integer in [lo, hi], compared exactly (a double cannot tell 2^63 - 1 from 2^63). Whole
+// floats (3.0) count: JavaScript clients send them.
 int64_t need_int(const json& j, const std::string& param, int64_t lo, int64_t hi) {
-  if (!j.is_number_integer() &&
-      !(j.is_number_float() && std::floor(j.get<double>()) == j.get<double>()))
-    bad_request(param + " must be an integer, got " + type_name(j), param);
-  const double d = j.get<double>();
-  if (d < double(lo) || d > double(hi))
+  auto out_of_range = [&]() {
     bad_request(param + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                    ", got " + j.dump(),
+                    ", got " + json_excerpt(j, 40),
                 param);
-  return j.is_number_unsigned() ? static_cast<int64_t>(j.get<uint64_t>()) : j.get<int64_t>();
+  };
+  if (j.is_number_unsigned()) {
+    const uint64_t u = j.get<uint64_t>();
+    if (hi < 0 || u > static_cast<uint64_t>(hi) || (lo > 0 && u < static_cast<uint64_t>(lo)))
+      out_of_range();
+    return static_cast<int64_t>(u);
+  }
+  if (j.is_number_integer()) {
+    const int64_t v = j.get<int64_t>();
+    if (v < lo || v > hi) out_of_range();
+    return v;
+  }
+  if (j.is_number_float() && std::floor(j.get<double>()) == j.get<double>()) {
+    const double d = j.get<double>();
+    // [-2^63, 2^63) is exactly representable at its ends; inside it the cast is defined.
+    if (!(d >= -0x1p63 && d < 0x1p63)) out_of_range();
+    const int64_t v = static_cast<int64_t>(d);
+    if (v < lo || v > hi) out_of_range();
+    return v;
+  }
+  bad_request(param + " must be an integer, got " + type_name(j), param);
+}
+
+// OpenAI and Ollama seeds: any unsigned 64-bit integer, or -1 for a random seed (llama.cpp's and
+// Ollama's convention).
+uint64_t need_seed(const json& j, const std::string& param) {
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_number_integer() && j.get<int64_t>() >= 0)
+    return static_cast<uint64_t>(j.get<int64_t>());
+  const bool minus_one = j.is_number() && j.get<double>() == -1.0;
+  if (minus_one) return std::random_device{}();
+  if (j.is_number_float()) {
+    const double d = j.get<double>();
+    if (std::floor(d) == d && d >= 0 && d < 0x1p64) return static_cast<uint64_t>(d);
+  }
+  if (!j.is_number()) bad_request(param + " must be an integer, got " + type_name(j), param);
+  bad_request(param + " must be -1 (random) or an integer from 0 to 18446744073709551615, got " +
+                  json_excerpt(j, 40),
+              param);
 }
 
 bool need_bool(const json& j, const std::string& param) {
@@ -53,19 +93,32 @@ bool need_bool(const json& j, const std::string& param) {
   return j.get<bool>();
 }
 
+// OpenAI allows 4 stop strings, llama.cpp any number; a stop string is held back from the stream
+// until it can no longer match, so its length bounds that delay.
+constexpr size_t kMaxStopStrings = 16;
+constexpr size_t kMaxStopBytes = 1024;
+
 std::vector<std::string> parse_stop(const json& j, const std::string& param) {
   std::vector<std::string> out;
   if (j.is_string()) {
     out.push_back(j.get<std::string>());
   } else if (j.is_array()) {
-    if (j.size() > 16) bad_request(param + ": at most 16 stop strings", param);
+    if (j.size() > kMaxStopStrings)
+      bad_request(param + ": at most " + std::to_string(kMaxStopStrings) + " stop strings, got " +
+                      std::to_string(j.size()),
+                  param);
     for (size_t i = 0; i < j.size(); ++i)
       out.push_back(need_string(j[i], param + "[" + std::to_string(i) + "]"));
   } else {
     bad_request(param + " must be a string or an array of strings, got " + type_name(j), param);
   }
-  for (const auto& s : out)
+  for (const auto& s : out) {
     if (s.empty()) bad_request(param + ": a stop string must not be empty", param);
+    if (s.size() > kMaxStopBytes)
+      bad_request(param + ": a stop string must be at most " + std::to_string(kMaxStopBytes) +
+                      " bytes, got " + std::to_string(s.size()),
+                  param);
+  }
   return out;
 }
 
@@ -93,9 +146,16 @@ ToolCall parse_tool_call(const json& tc, const std::string& param, bool ollama) 
   if (!args) {
     call.arguments = json::object();
   } else if (args->is_string() && !ollama) {
-    // OpenAI sends the arguments as a JSON string; the template wants the object.
-    json parsed = json::parse(args->get<std::string>(), nullptr, false);
-    call.arguments = parsed.is_discarded() ? *args : parsed;
+    // OpenAI sends the arguments as a JSON string; the template wants the object. Text that is
+    // not JSON goes into the prompt as it is; JSON nested too deep is refused.
+    const std::string where = param + ".function.arguments";
+    try {
+      call.arguments = parse_json(args->get_ref<const std::string&>(), where);
+    } catch (const JsonDepthError& e) {
+      bad_request(e.what(), where);
+    } catch (const Error&) {
+      call.arguments = *args;
+    }
   } else if (args->is_object() || args->is_string()) {
     call.arguments = *args;
   } else {
@@ -117,13 +177,78 @@ std::string check_role(const json& m, const std::string& param) {
               param + ".role");
 }
 
+// top_logprobs: OpenAI's limit.
+constexpr int kMaxTopLogprobs = 20;
+
+// The sampling fields OpenAI bodies and Ollama options share, with llama.cpp's meanings. `pre`
+// prefixes the names in errors ("options.").
+void parse_sampling(const json& o, const std::string& pre, double max_temperature,
+                    SamplingParams& s) {
+  auto number = [&](const char* key, double lo, double hi, float& out, bool lo_open = false) {
+    if (const json* v = field(o, key))
+      out = static_cast<float>(need_number(*v, pre + key, lo, hi, lo_open));
+  };
+  auto integer = [&](const char* key, int64_t lo, int64_t hi, int& out) {
+    if (const json* v = field(o, key)) out = static_cast<int>(need_int(*v, pre + key, lo, hi));
+  };
+  number("temperature", 0, max_temperature, s.temperature);  // 0: greedy
+  number("top_p", 0, 1, s.top_p);  // 0 keeps only the most likely token, as OpenAI accepts
+  number("min_p", 0, 1, s.min_p);
+  integer("top_k", 0, 1 << 20, s.top_k);  // 0: off
+  // The penalty divides positive logits: 0 would make them infinite.
+  number("repeat_penalty", 0, 10, s.repeat_penalty, true);
+  integer("repeat_last_n", -1, 1 << 20, s.repeat_last_n);  // -1: the whole history
+  number("presence_penalty", -2, 2, s.presence_penalty);   // OpenAI's range
+  number("frequency_penalty", -2, 2, s.frequency_penalty);
+  if (const json* v = field(o, "seed")) s.seed = need_seed(*v, pre + "seed");
+}
+
+// Options Ollama knows that do not apply here (llama.cpp runner and hardware settings): accepted
+// and ignored, but a wrong type is an error, as Ollama answers it.
+void check_ignored_ollama_options(const json& o, const std::string& pre) {
+  enum Kind { Int, Number, Bool };
+  static const std::pair<const char*, Kind> kIgnored[] = {
+      {"num_keep", Int},          {"typical_p", Number},    {"tfs_z", Number},
+      {"mirostat", Int},          {"mirostat_tau", Number}, {"mirostat_eta", Number},
+      {"penalize_newline", Bool}, {"numa", Bool},           {"num_batch", Int},
+      {"num_gpu", Int},           {"main_gpu", Int},        {"low_vram", Bool},
+      {"vocab_only", Bool},       {"use_mmap", Bool},       {"use_mlock", Bool},
+      {"num_thread", Int}};
+  for (const auto& [key, kind] : kIgnored) {
+    const json* v = field(o, key);
+    if (!v) continue;
+    if (kind == Bool) need_bool(*v, pre + key);
+    if (kind == Int) need_int(*v, pre + key, INT32_MIN, INT32_MAX);
+    if (kind == Number) need_number(*v, pre + key, -1e9, 1e9);
+  }
+}
+
 }  // namespace
 
-json parse_body(const http::Request& req) {
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) bad_request("the request body is not valid JSON");
+json parse_json_body(std::string_view body) {
+  json j;
+  try {
+    j = parse_json(body, "the request body");
+  } catch (const Error& e) {
+    bad_request(e.what());
+  }
   if (!j.is_object()) bad_request("the request body must be a JSON object, got " + type_name(j));
   return j;
+}
+
+json parse_body(const http::Request& req) { return parse_json_body(req.body); }
+
+void check_text_fits(const Backend& b, size_t text_bytes, const std::string& param) {
+  const uint64_t n_ctx = static_cast<uint64_t>(b.engine->options().n_ctx);
+  const uint64_t per_token = b.model.tokenizer->max_token_input_bytes();
+  const uint64_t min_tokens = (text_bytes + per_token - 1) / per_token;
+  if (min_tokens < n_ctx) return;
+  throw ApiError(400,
+                 "the prompt is " + std::to_string(text_bytes) + " bytes, at least " +
+                     std::to_string(min_tokens) + " tokens, more than the context of " +
+                     std::to_string(n_ctx) +
+                     " tokens allows (start the server with a larger --ctx-size)",
+                 param, "invalid_request_error", "context_length_exceeded");
 }
 
 MediaInput media_from_base64(const std::string& data, MediaInput::Kind kind,
@@ -306,8 +431,13 @@ bool openai_thinking(const json& body) {
 }
 
 GenParams parse_openai_params(const json& body, const Backend& b, const ServerOptions& opt) {
+  return parse_openai_params(body, default_sampling(b), opt);
+}
+
+GenParams parse_openai_params(const json& body, const SamplingParams& defaults,
+                              const ServerOptions& opt) {
   GenParams p;
-  p.sampling = default_sampling(b);
+  p.sampling = defaults;
   p.media = opt.media;
   parse_run_fields(body, "", p);
   for (const char* key : {"max_tokens", "max_completion_tokens"})
@@ -319,40 +449,34 @@ GenParams parse_openai_params(const json& body, const Backend& b, const ServerOp
                     key);
       p.max_tokens = static_cast<int>(n);
     }
-  if (const json* v = field(body, "temperature"))
-    p.sampling.temperature = static_cast<float>(need_number(*v, "temperature", 0, 2));
-  if (const json* v = field(body, "top_p"))
-    p.sampling.top_p = static_cast<float>(need_number(*v, "top_p", 0, 1));
-  if (const json* v = field(body, "top_k"))
-    p.sampling.top_k = static_cast<int>(need_int(*v, "top_k", 0, 1 << 20));
-  if (const json* v = field(body, "min_p"))
-    p.sampling.min_p = static_cast<float>(need_number(*v, "min_p", 0, 1));
-  if (const json* v = field(body, "seed"))
-    p.sampling.seed = static_cast<uint64_t>(need_int(*v, "seed", INT64_MIN, INT64_MAX));
-  if (const json* v = field(body, "frequency_penalty"))
-    p.sampling.frequency_penalty = static_cast<float>(need_number(*v, "frequency_penalty", -2, 2));
-  if (const json* v = field(body, "presence_penalty"))
-    p.sampling.presence_penalty = static_cast<float>(need_number(*v, "presence_penalty", -2, 2));
-  if (const json* v = field(body, "repeat_penalty"))
-    p.sampling.repeat_penalty = static_cast<float>(need_number(*v, "repeat_penalty", 0, 10));
+  // OpenAI refuses temperatures above 2; llama.cpp's extensions (top_k, min_p, repeat_*) too.
+  parse_sampling(body, "", 2, p.sampling);
   if (const json* v = field(body, "stop")) p.stop = parse_stop(*v, "stop");
   if (const json* v = field(body, "n"))
     if (need_int(*v, "n", 1, 1) != 1) bad_request("only n = 1 is supported", "n");
   if (const json* v = field(body, "logprobs")) {
-    // Chat: a boolean; legacy completions: the number of alternatives (0..5).
+    // Chat: a boolean; legacy completions: the number of alternatives.
     if (v->is_boolean()) {
       p.logprobs = v->get<bool>();
     } else {
       p.logprobs = true;
-      p.top_logprobs = static_cast<int>(need_int(*v, "logprobs", 0, 20));
+      p.top_logprobs = static_cast<int>(need_int(*v, "logprobs", 0, kMaxTopLogprobs));
     }
   }
   if (const json* v = field(body, "top_logprobs")) {
-    p.top_logprobs = static_cast<int>(need_int(*v, "top_logprobs", 0, 20));
+    p.top_logprobs = static_cast<int>(need_int(*v, "top_logprobs", 0, kMaxTopLogprobs));
     if (p.top_logprobs > 0 && !p.logprobs)
       bad_request("top_logprobs needs logprobs to be true", "top_logprobs");
   }
-  if (const json* v = field(body, "stream")) need_bool(*v, "stream");
+  for (const char* key : {"stream", "parallel_tool_calls", "echo"})
+    if (const json* v = field(body, key)) need_bool(*v, key);
+  for (const char* key : {"model", "user"})
+    if (const json* v = field(body, key)) need_string(*v, key);
+  if (const json* v = field(body, "logit_bias")) {
+    // Accepted for compatibility and not applied; its shape is still checked.
+    if (!v->is_object()) bad_request("logit_bias must be an object", "logit_bias");
+    for (const auto& [id, bias] : v->items()) need_number(bias, "logit_bias", -100, 100);
+  }
   return p;
 }
 
@@ -407,34 +531,23 @@ bool ollama_thinking(const json& body) {
 }
 
 GenParams parse_ollama_options(const json& body, const Backend& b, const ServerOptions& opt) {
+  return parse_ollama_options(body, default_sampling(b), opt);
+}
+
+GenParams parse_ollama_options(const json& body, const SamplingParams& defaults,
+                               const ServerOptions& opt) {
   GenParams p;
-  p.sampling = default_sampling(b);
+  p.sampling = defaults;
   p.media = opt.media;
+  if (const json* k = field(body, "keep_alive"); k && !k->is_string() && !k->is_number())
+    bad_request("keep_alive must be a duration string or a number of seconds", "keep_alive");
   const json* o = field(body, "options");
   if (!o) return p;
   if (!o->is_object()) bad_request("options must be an object", "options");
   const std::string pre = "options.";
   parse_run_fields(*o, pre, p);
-  if (const json* v = field(*o, "temperature"))
-    p.sampling.temperature = static_cast<float>(need_number(*v, pre + "temperature", 0, 100));
-  if (const json* v = field(*o, "top_k"))
-    p.sampling.top_k = static_cast<int>(need_int(*v, pre + "top_k", 0, 1 << 20));
-  if (const json* v = field(*o, "top_p"))
-    p.sampling.top_p = static_cast<float>(need_number(*v, pre + "top_p", 0, 1));
-  if (const json* v = field(*o, "min_p"))
-    p.sampling.min_p = static_cast<float>(need_number(*v, pre + "min_p", 0, 1));
-  if (const json* v = field(*o, "seed"))
-    p.sampling.seed = static_cast<uint64_t>(need_int(*v, pre + "seed", INT64_MIN, INT64_MAX));
-  if (const json* v = field(*o, "repeat_penalty"))
-    p.sampling.repeat_penalty = static_cast<float>(need_number(*v, pre + "repeat_penalty", 0, 10));
-  if (const json* v = field(*o, "repeat_last_n"))
-    p.sampling.repeat_last_n = static_cast<int>(need_int(*v, pre + "repeat_last_n", -1, 1 << 20));
-  if (const json* v = field(*o, "presence_penalty"))
-    p.sampling.presence_penalty =
-        static_cast<float>(need_number(*v, pre + "presence_penalty", -2, 2));
-  if (const json* v = field(*o, "frequency_penalty"))
-    p.sampling.frequency_penalty =
-        static_cast<float>(need_number(*v, pre + "frequency_penalty", -2, 2));
+  // Ollama sets no upper bound; above 100 the distribution is flat to float precision anyway.
+  parse_sampling(*o, pre, 100, p.sampling);
   if (const json* v = field(*o, "stop")) p.stop = parse_stop(*v, pre + "stop");
   if (const json* v = field(*o, "num_ctx")) need_int(*v, pre + "num_ctx", 1, INT32_MAX);
   if (const json* v = field(*o, "num_predict")) {
@@ -443,6 +556,7 @@ GenParams parse_ollama_options(const json& body, const Backend& b, const ServerO
     p.max_tokens = n <= 0 ? opt.max_output_tokens
                           : static_cast<int>(std::min<int64_t>(n, opt.max_output_tokens));
   }
+  check_ignored_ollama_options(*o, pre);
   return p;
 }
 

@@ -54,9 +54,10 @@ bool same_key(const std::string& a, const std::string& b) {
 }
 
 // Errors the HTTP layer produces (bad framing, limits, policy, busy) in the API's shape.
-void render_error(const http::Request&, int status, const std::string& message,
+void render_error(const http::Request& req, int status, const std::string& message,
                   http::Response& res) {
-  send_json(res, error_json(ApiError(status, message, {}, http::error_type(status))), status);
+  send_json(res, error_body(ApiError(status, message, {}, http::error_type(status)), req.path),
+            status);
 }
 
 http::Millis millis(double seconds) { return http::Millis(static_cast<int64_t>(seconds * 1000)); }
@@ -93,23 +94,25 @@ Server::Server(ServerOptions options) : state_(std::make_unique<State>()) {
       return false;
     send_json(
         res,
-        error_json(ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", {},
-                            "invalid_request_error", "invalid_api_key")),
+        error_body(ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", {},
+                            "invalid_request_error", "invalid_api_key"),
+                   req.path),
         401);
     res.set_header("WWW-Authenticate", "Bearer");
     return true;
   });
   s.web->set_exception_handler(
-      [](const http::Request&, std::exception_ptr ep, http::Response& res) {
+      [](const http::Request& req, std::exception_ptr ep, http::Response& res) {
         try {
           std::rethrow_exception(ep);
         } catch (const ApiError& e) {
-          send_json(res, error_json(e), e.status);
+          send_json(res, error_body(e, req.path), e.status);
           if (e.status == 503) res.set_header("Retry-After", "1");
         } catch (const std::exception& e) {
-          send_json(res, error_json(ApiError(500, e.what(), {}, "server_error")), 500);
+          send_json(res, error_body(ApiError(500, e.what(), {}, "server_error"), req.path), 500);
         } catch (...) {
-          send_json(res, error_json(ApiError(500, "unknown error", {}, "server_error")), 500);
+          send_json(res, error_body(ApiError(500, "unknown error", {}, "server_error"), req.path),
+                    500);
         }
       });
   s.web->set_error_renderer(render_error);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -83,16 +84,28 @@ struct Server::State {
 };
 
 // ---- request parsing (request_parse.cpp)
-json parse_body(const http::Request& req);  // 400 on invalid JSON or a non-object
+// 400 on invalid JSON, JSON nested deeper than kMaxJsonDepth, or a non-object.
+json parse_json_body(std::string_view body);
+json parse_body(const http::Request& req);  // parse_json_body(req.body)
 // Media referenced by a URL: data: URLs always; http(s) only when allowed (fetched here).
 MediaInput media_from_url(const std::string& url, MediaInput::Kind kind, const std::string& name,
                           const std::string& param, const ServerOptions& opt);
 MediaInput media_from_base64(const std::string& data, MediaInput::Kind kind,
                              const std::string& name, const std::string& param);
 ChatInput parse_openai_messages(const json& body, const ServerOptions& opt);
+// Sampling starts from the model's defaults (`defaults`, or the backend's model file).
 GenParams parse_openai_params(const json& body, const Backend& b, const ServerOptions& opt);
+GenParams parse_openai_params(const json& body, const SamplingParams& defaults,
+                              const ServerOptions& opt);
 ChatInput parse_ollama_messages(const json& body);
 GenParams parse_ollama_options(const json& body, const Backend& b, const ServerOptions& opt);
+GenParams parse_ollama_options(const json& body, const SamplingParams& defaults,
+                               const ServerOptions& opt);
+// 400 (code context_length_exceeded, naming `param`) when text of `text_bytes` bytes cannot fit
+// the context, decided before tokenizing: no token stands for more input bytes than
+// Tokenizer::max_token_input_bytes, so a long text is refused at once instead of after seconds of
+// tokenization.
+void check_text_fits(const Backend& b, size_t text_bytes, const std::string& param);
 // Thinking flag from chat_template_kwargs.enable_thinking / reasoning_effort (OpenAI) or
 // think (Ollama).
 bool openai_thinking(const json& body);
@@ -122,7 +135,11 @@ void stream_response(http::Response& res, const std::string& content_type,
 void send_json(http::Response& res, const json& j, int status = 200);
 std::string dump(const json& j);  // invalid UTF-8 replaced, never throws
 std::string token_text(const Tokenizer& tok, int32_t id);
-json error_json(const ApiError& e);
+json error_json(const ApiError& e);  // OpenAI's shape
+// The error body for a request to `path`: Ollama's {"error": "message"} on /api/..., which
+// Ollama's own clients expect (they show OpenAI's shape as "[object Object]"); OpenAI's
+// elsewhere.
+json error_body(const ApiError& e, std::string_view path);
 
 // ---- routes
 void add_openai_routes(Server::State& s);

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "formats/json_parse.h"
 #include "text/tool_syntax.h"
 
 namespace ug {
@@ -151,7 +152,7 @@ std::string format_tool_declaration(const json& tool) {
   const json* fn = member(&tool, "function");
   if (fn == nullptr && member(&tool, "name") != nullptr) fn = &tool;
   if (fn == nullptr || !fn->is_object())
-    fail("chat template: tool declaration ", tool.dump().substr(0, 200),
+    fail("chat template: tool declaration ", json_excerpt(tool, 200),
          " has no \"function\" object (expected {\"type\":\"function\",\"function\":{...}})");
   const std::string q(kDslQuote);
   std::string out = "declaration:" + print(member(fn, "name")) + "{description:" + q +

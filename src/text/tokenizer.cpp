@@ -14,7 +14,6 @@ namespace ug {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 "▁"
-constexpr char32_t kMaxCodePoint = 0x10FFFF;
 
 struct StringHash {
   using is_transparent = void;
@@ -171,11 +170,14 @@ std::vector<int32_t> tokenizer_added_token_ids(const TokenizerData& d) {
 struct Tokenizer::Impl {
   TokenizerData data;
   PieceMap ids;
-  std::vector<int32_t> char_id;      // code point -> id of its single-character token, or -1
+  // Code point -> id of its single-character token, or -1; as long as the largest such code
+  // point needs (a full 0x110000-entry table costs 4.4 MB and its filling per tokenizer).
+  std::vector<int32_t> char_id;
   std::array<int32_t, 256> byte_id;  // byte -> id of "<0xXX>", or -1
   std::vector<int16_t> byte_value;   // id -> byte of a Byte token, or -1
   MergeTable merges;
   AddedTrie added;
+  size_t max_input_bytes = 1;
 };
 
 Tokenizer::Tokenizer(TokenizerData data) : impl_(std::make_unique<Impl>()) {
@@ -185,13 +187,14 @@ Tokenizer::Tokenizer(TokenizerData data) : impl_(std::make_unique<Impl>()) {
   const TokenizerData& d = m.data;
   const int32_t n = static_cast<int32_t>(d.tokens.size());
   m.ids.reserve(n);
-  m.char_id.assign(kMaxCodePoint + 1, -1);
   m.byte_id.fill(-1);
   m.byte_value.assign(n, -1);
   for (int32_t id = 0; id < n; ++id) {
     const std::string& p = d.tokens[id];
     m.ids.emplace(p, id);  // keeps the first id of a duplicated piece
     const TokenType t = d.types[id];
+    // A "▁" in a piece may come from a typed "▁" as well as from a space: count its 3 bytes.
+    if (t != TokenType::Byte) m.max_input_bytes = std::max(m.max_input_bytes, p.size());
     if (t == TokenType::Byte) {
       const int b = byte_piece_value(p);
       if (b >= 0) {
@@ -201,7 +204,9 @@ Tokenizer::Tokenizer(TokenizerData data) : impl_(std::make_unique<Impl>()) {
     }
     if (t == TokenType::Control || t == TokenType::Unused || p.empty()) continue;
     const Utf8Char c = utf8_next(p, 0);
-    if (c.valid && c.len == p.size() && m.char_id[c.cp] < 0) m.char_id[c.cp] = id;
+    if (!c.valid || c.len != p.size()) continue;
+    if (c.cp >= m.char_id.size()) m.char_id.resize(c.cp + 1, -1);
+    if (m.char_id[c.cp] < 0) m.char_id[c.cp] = id;
   }
   m.merges.reserve(d.merges.size());
   for (size_t rank = 0; rank < d.merges.size(); ++rank) {
@@ -281,7 +286,7 @@ void Tokenizer::bpe(std::string_view segment, std::vector<int32_t>& out) const {
   for (size_t pos = 0; pos < norm.size();) {
     const Utf8Char c = utf8_next(norm, pos);
     const uint32_t len = c.valid ? c.len : 1;
-    const int32_t id = c.valid ? m.char_id[c.cp] : -1;
+    const int32_t id = c.valid && c.cp < m.char_id.size() ? m.char_id[c.cp] : -1;
     const auto i = static_cast<int32_t>(sym.size());
     sym.push_back({id, i - 1, i + 1, static_cast<uint32_t>(pos), len});
     pos += len;
@@ -396,6 +401,7 @@ int32_t Tokenizer::eos_id() const { return impl_->data.eos_id; }
 int32_t Tokenizer::pad_id() const { return impl_->data.pad_id; }
 bool Tokenizer::add_bos() const { return impl_->data.add_bos; }
 const TokenizerData& Tokenizer::data() const { return impl_->data; }
+size_t Tokenizer::max_token_input_bytes() const { return impl_->max_input_bytes; }
 
 StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special)
     : tok_(&tokenizer), skip_special_(skip_special) {}

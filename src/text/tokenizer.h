@@ -48,6 +48,10 @@ class Tokenizer {
   int32_t pad_id() const;
   bool add_bos() const;
   const TokenizerData& data() const;
+  // The most input bytes one token can stand for: the longest piece (a byte token stands for one
+  // byte). Text of n bytes needs at least ceil(n / this) tokens, which bounds a prompt's length
+  // before tokenizing it.
+  size_t max_token_input_bytes() const;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "base/error.h"
+#include "formats/json_parse.h"
 
 namespace ug {
 namespace {
@@ -83,8 +84,16 @@ class DslParser {
     if (starts_with(kDslQuote)) return json(dsl_string());
     const char c = text_[pos_];
     if (c == '"') return json(json_string());
-    if (c == '{') return object();
-    if (c == '[') return array();
+    if (c == '{' || c == '[') {
+      // Generated text is as long as the token limit allows: bound the recursion, as JSON's.
+      if (depth_ >= kMaxJsonDepth)
+        error("at most " + std::to_string(kMaxJsonDepth) + " nested objects and arrays",
+              "one more");
+      ++depth_;
+      json v = c == '{' ? object() : array();
+      --depth_;
+      return v;
+    }
     if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) return number();
     for (const auto& [word, result] : kWords) {
       if (starts_with(word) && !ident_char_at(pos_ + word.size())) {
@@ -141,10 +150,11 @@ class DslParser {
     while (i < text_.size() && text_[i] != '"') i += text_[i] == '\\' ? 2 : 1;
     if (i >= text_.size()) error("a closing '\"'", "the end of the text");
     try {
-      std::string s = json::parse(text_.substr(pos_, i + 1 - pos_)).get<std::string>();
+      std::string s =
+          parse_json(text_.substr(pos_, i + 1 - pos_), "tool-call string").get<std::string>();
       pos_ = i + 1;
       return s;
-    } catch (const json::exception&) {
+    } catch (const Error&) {
       error("a valid JSON string", "a bad escape");
     }
   }
@@ -251,6 +261,7 @@ class DslParser {
 
   std::string_view text_;
   std::size_t pos_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "text/vocab_gemma4.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/error.h"
+#include "formats/json_parse.h"
 #include "text/vocab_hf.h"
 #include "text/vocab_util.h"
 
@@ -36,14 +36,7 @@ const std::vector<Gemma4SpecialSlot>& gemma4_renamed_slots() {
 }
 
 TokenizerData gemma4_vocab_from_npm(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open the npm Gemma 3 tokenizer.json");
-  nlohmann::json tj;
-  try {
-    tj = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not valid JSON (", e.what(), ")");
-  }
+  const nlohmann::json tj = read_json_file(path);
   TokenizerData d = vocab_from_hf_json(tj, nullptr, path);
   if (d.tokens.size() < static_cast<size_t>(kGemma4VocabSize)) {
     fail(path, ": ", d.tokens.size(), " tokens, expected at least ", kGemma4VocabSize);

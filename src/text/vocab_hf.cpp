@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "base/error.h"
+#include "formats/json_parse.h"
 #include "text/tokenizer.h"
 #include "text/vocab_util.h"
 
@@ -57,7 +58,8 @@ TokenizerData vocab_from_hf_json(const json& tj, const json* config, const std::
   int64_t n = 0;
   auto check_id = [&](const json& id, const std::string& piece) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxVocab) {
-      fail(what, ": token \"", piece, "\" has id ", id.dump(), ", expected 0..", kMaxVocab - 1);
+      fail(what, ": token \"", piece, "\" has id ", json_excerpt(id), ", expected 0..",
+           kMaxVocab - 1);
     }
     n = std::max(n, id.get<int64_t>() + 1);
   };

@@ -66,5 +66,17 @@ TEST(HfFolder, Errors) {
   EXPECT_ERROR_HAS(load_hf_folder(bad_gen), "generation_config.json", "invalid JSON");
 }
 
+// config.json or tokenizer.json nested 10^5 deep crashed info/run/serve (issue 12).
+TEST(HfFolder, DeeplyNestedFilesAreRefused) {
+  std::string deep = "{\"text_config\": ";
+  for (int i = 0; i < 100000; ++i) deep += "{\"a\": ";
+  for (const char* file : {"config.json", "tokenizer.json", "generation_config.json"}) {
+    std::vector<std::pair<std::string, std::string>> files = {{"config.json", "{}"}};
+    files.push_back({file, deep});
+    const std::string dir = make_folder(std::string("hf_deep_") + file, files);
+    EXPECT_ERROR_HAS(load_hf_folder(dir), file, "nested more than 128 levels");
+  }
+}
+
 }  // namespace
 }  // namespace ug

@@ -193,6 +193,15 @@ TEST(SafetensorsHostile, Header) {
   huge.u64(200'000'000).raw("{}");
   EXPECT_ST_ERROR(huge, "header_huge", "200000000", "limit");
   EXPECT_ST_ERROR(st_file("{\"a\": [1,", 0), "bad_json", "invalid JSON");
+  // A value nested 10^5 deep crashed info/run/serve while formatting the error (issue 12).
+  std::string deep = "{\"w\": ";
+  for (int i = 0; i < 100000; ++i) deep += "[";
+  EXPECT_ST_ERROR(st_file(deep, 0), "deep_json", "header", "nested more than 128 levels");
+  // A long wrong value is quoted in a few bytes, not in full.
+  std::string long_dtype = R"({"w": {"dtype": [)";
+  for (int i = 0; i < 100000; ++i) long_dtype += "1,";
+  long_dtype += R"(1], "shape": [1], "data_offsets": [0, 4]}})";
+  EXPECT_LT(st_error(st_file(long_dtype, 4), "long_dtype").size(), 400u);
   EXPECT_ST_ERROR(st_file("[1, 2]", 0), "not_object", "expected a JSON object");
   EXPECT_ST_ERROR(st_file(R"({"__metadata__": {"k": 1}})", 0), "meta_value", "__metadata__", "'k'");
   EXPECT_ST_ERROR(st_file(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},

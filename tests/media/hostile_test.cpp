@@ -115,6 +115,26 @@ TEST_F(Hostile, TruncatedFilesOfEveryKind) {
   EXPECT_GT(errors, 0);
 }
 
+// stb reads zeros past the end of a BMP or of a GIF's first frame, so such a cut file decoded
+// without an error (issue 12). No truncation that loses pixel data decodes now: only a cut inside
+// the end marker (PNG's 12-byte IEND chunk, GIF's 1-byte trailer) may.
+TEST_F(Hostile, TruncatedImagesAreRefused) {
+  for (const char* file : {"h.bmp", "h.png", "h.jpg", "h.gif", "h.webp", "hl.webp"}) {
+    const Bytes full = test::read_bytes(tmp(file));
+    const std::string f = file;
+    const size_t end = full.size() - (f == "h.gif" ? 1 : f == "h.png" ? 12 : 0);
+    for (size_t len = 1; len < end; ++len) {
+      const Bytes cut(full.begin(), full.begin() + long(len));
+      const std::string name = std::string(file) + "[:" + std::to_string(len) + "]";
+      EXPECT_NE(probe(Kind::kImage, cut, name), "ok") << name;
+    }
+  }
+  // A BMP whose pixel offset points past the end.
+  Bytes bmp = test::read_bytes(tmp("h.bmp"));
+  bmp[10] = 0xFF, bmp[11] = 0xFF;
+  EXPECT_NE(probe(Kind::kImage, bmp, "offset.bmp").find("truncated BMP"), std::string::npos);
+}
+
 TEST_F(Hostile, CorruptedFilesOfEveryKind) {
   uint32_t seed = 12345;
   auto rnd = [&] {

@@ -193,5 +193,13 @@ TEST(StreamingOutputParser, HoldsPartialMarker) {
   EXPECT_EQ(d.content, "");
 }
 
+TEST(OutputParser, DeeplyNestedToolCallStaysContent) {
+  const std::string call = "<|tool_call>call:f{x:" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}<tool_call|>";
+  const ParsedOutput p = parse_output(call);
+  EXPECT_TRUE(p.tool_calls.empty());
+  EXPECT_EQ(p.content, call);
+}
+
 }  // namespace
 }  // namespace ug

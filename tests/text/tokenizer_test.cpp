@@ -132,6 +132,11 @@ TEST(TokenizerTiny, RejectsMergesOutsideTheVocabulary) {
   EXPECT_THROW(Tokenizer{d}, Error);
 }
 
+TEST(TokenizerTiny, MaxTokenInputBytesBoundsTheTokenCount) {
+  Tokenizer t(tiny_vocab());
+  EXPECT_EQ(t.max_token_input_bytes(), 6u);  // "<mask>"; a byte token stands for 1 byte
+}
+
 TEST(StreamDecoderTiny, HoldsIncompleteCharactersAndReplacesInvalidOnes) {
   Tokenizer t(tiny_vocab());
   StreamDecoder s(t);
@@ -234,6 +239,25 @@ TEST(TokenizerGemma4, ByteFallbackAndInvalidInput) {
   const std::string junk = "\xFF\xFE\x80 ok \xED\xA0\x80 \xC3";
   const Ids j = t.encode(junk, true);
   EXPECT_TRUE(utf8_is_valid(t.decode(j)));
+}
+
+// No text needs fewer than bytes / max_token_input_bytes tokens, so the server may refuse long
+// text from its length alone.
+TEST(TokenizerGemma4, MaxTokenInputBytesBoundsTheTokenCount) {
+  REQUIRE_GEMMA4();
+  const Tokenizer& t = *gemma4();
+  const size_t most = t.max_token_input_bytes();
+  EXPECT_GE(most, 31u);  // 31 spaces are one token
+  const std::string mark = "\xE2\x96\x81";
+  std::string marks;
+  for (int i = 0; i < 200; ++i) marks += mark;
+  for (const std::string& text :
+       {std::string(5000, ' '), marks, std::string(5000, '\n'), std::string(5000, '\t'),
+        std::string(5000, '='), std::string(5000, '-'), std::string(5000, 'a'),
+        std::string(5000, '.'), std::string(2000, '*') + std::string(2000, '_')}) {
+    const Ids ids = t.encode(text, true);
+    EXPECT_GE(ids.size() * most, text.size()) << text.substr(0, 10);
+  }
 }
 
 TEST(TokenizerGemma4, EncodingSpeed) {

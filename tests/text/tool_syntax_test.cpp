@@ -97,5 +97,24 @@ TEST(ToolSyntax, StripAndDictsort) {
   EXPECT_EQ(order, "abC");
 }
 
+// Generated text can be as long as the token limit: nesting is bounded like JSON's, not by the
+// stack (issue 12).
+TEST(ToolSyntax, DslNestingIsBounded) {
+  const std::string ok = std::string(128, '[') + std::string(128, ']');
+  EXPECT_NO_THROW(gemma_dsl_to_json(ok));
+  for (int depth : {129, 100000}) {
+    const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+    try {
+      gemma_dsl_to_json(deep);
+      ADD_FAILURE() << "accepted depth " << depth;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("at most 128 nested"), std::string::npos) << e.what();
+    }
+  }
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{a:";
+  EXPECT_THROW(gemma_dsl_to_json(objects), Error);
+}
+
 }  // namespace
 }  // namespace ug
