@@ -12,7 +12,7 @@ namespace ug::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model, mmproj, quantize, assistant;
+  std::string model, mmproj, quantize, assistant, json_schema;
   std::vector<int> parallel;
   int draft_n = 4;
   std::vector<int> prompt{512};
@@ -49,6 +49,7 @@ void run(const BenchArgs& a) {
   o.parallel = a.parallel;
   o.live_audio_seconds = a.live_audio;
   o.live_chunk_seconds = a.live_chunk;
+  o.json_schema = a.json_schema;
   if (!a.quantize.empty()) {
     auto t = dtype_from_name(a.quantize);
     if (!t) fail("bench: --quantize: unknown type '", a.quantize, "'");
@@ -110,6 +111,9 @@ void register_bench(CLI::App& app) {
                   "concurrent requests through the engine, comma-separated (e.g. 4,8): aggregate "
                   "decode speed and time to first token while they stream")
       ->delimiter(',');
+  cmd->add_option("--json-schema", a.json_schema,
+                  "JSON Schema file: decode with and without it as the constraint, alternating "
+                  "(overhead per token), and the first compile's time");
   cmd->add_flag("--json", a.json, "one JSON document on stdout instead of the table");
   cmd->callback([] { run(a); });
 }

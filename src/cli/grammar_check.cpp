@@ -2,8 +2,7 @@
 // vocabulary, generates under the constraint from random logits, and reports compile and mask
 // times. tests/grammar/check_corpus.py validates its output with python3-jsonschema.
 //
-// Random logits: every step takes the argmax of i.i.d. random logits over the allowed tokens,
-// which is a uniform pick among them; what comes out is valid only because of the constraint.
+// Random logits: see grammar/random_walk.h.
 #include <time.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
 #include "grammar/grammar.h"
+#include "grammar/random_walk.h"
 #include "grammar/tool_call_grammar.h"
 #include "text/output_parser.h"
 #include "text/tokenizer.h"
@@ -73,49 +73,16 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
-struct Sample {
-  std::string text;
-  bool finished = false;
-  int tokens = 0;
-};
-
-// Generates one output; mask times (wall and thread CPU, microseconds) are appended.
-Sample generate(const std::shared_ptr<const CompiledGrammar>& g, std::mt19937_64& rng,
-                int max_tokens, std::vector<double>& wall_us, std::vector<double>& cpu_us) {
-  const TokenVocab& v = g->vocab();
-  GrammarMatcher m(g);
-  std::vector<uint64_t> bits(static_cast<size_t>(v.mask_words()));
-  std::vector<uint32_t> prefix(bits.size() + 1);
-  Sample s;
-  for (int step = 0; step < max_tokens; ++step) {
+// One output; mask times (wall and thread CPU, microseconds) are appended.
+RandomWalk generate(const std::shared_ptr<const CompiledGrammar>& g, std::mt19937_64& rng,
+                    int max_tokens, std::vector<double>& wall_us, std::vector<double>& cpu_us) {
+  return random_walk(g, rng, max_tokens, [&](const std::function<void()>& fill) {
     const double c0 = cpu_ms();
     const auto t0 = Clock::now();
-    m.fill_mask(bits.data());
+    fill();
     wall_us.push_back(since_ms(t0) * 1e3);
     cpu_us.push_back((cpu_ms() - c0) * 1e3);
-    // Uniform pick among the set bits (= argmax of i.i.d. random logits over them).
-    uint32_t total = 0;
-    for (size_t w = 0; w < bits.size(); ++w) {
-      prefix[w] = total;
-      total += static_cast<uint32_t>(__builtin_popcountll(bits[w]));
-    }
-    if (total == 0) fail("grammar-check: empty mask after ", s.tokens, " tokens (a bug)");
-    uint32_t k = static_cast<uint32_t>(rng() % total);
-    const size_t w = static_cast<size_t>(
-        std::upper_bound(prefix.begin(), prefix.begin() + static_cast<long>(bits.size()), k) -
-        prefix.begin() - 1);
-    uint64_t x = bits[w];
-    for (uint32_t skip = k - prefix[w]; skip > 0; --skip) x &= x - 1;
-    const int32_t token = static_cast<int32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(x)));
-    if (!m.accept(token)) fail("grammar-check: token ", token, " in the mask was refused (a bug)");
-    if (v.kind(token) == TokenKind::End) {
-      s.finished = true;
-      break;
-    }
-    s.text += v.bytes(token);
-    ++s.tokens;
-  }
-  return s;
+  });
 }
 
 void run(const Options& o) {
@@ -183,7 +150,7 @@ void run(const Options& o) {
     ojson samples = ojson::array();
     const size_t first_step = mask_cpu.size();
     for (int k = 0; k < o.samples; ++k) {
-      Sample s = generate(g, rng, o.max_tokens, mask_wall, mask_cpu);
+      RandomWalk s = generate(g, rng, o.max_tokens, mask_wall, mask_cpu);
       ojson js = {{"text", s.text}, {"finished", s.finished}, {"tokens", s.tokens}};
       if (!o.tools.empty()) {
         const ParsedOutput p = parse_output(s.text);

@@ -9,7 +9,10 @@
 namespace ug {
 
 // The regex for a string format; "" for formats that do not constrain the text (binary,
-// password); throws ug::Error for formats it does not know.
+// password, and formats no JSON Schema draft defines: annotations); throws ug::Error for a
+// standard format it has no regex for.
 std::string format_regex(std::string_view format, std::string_view path);
+// A format defined by a JSON Schema draft (validators check it).
+bool is_standard_format(std::string_view format);
 
 }  // namespace ug

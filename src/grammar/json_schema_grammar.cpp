@@ -424,8 +424,7 @@ class SchemaVisitor {
                             : (wide ? ojson(INT64_MAX) : ojson(INT32_MAX));
         tighter(lo, {Decimal::from_json(min), false}, true);
         tighter(hi, {Decimal::from_json(max), false}, false);
-      } else if (f != "float" && f != "double" && f != "decimal" && f != "number" &&
-                 f != "integer") {
+      } else if (is_standard_format(f)) {  // a string format on a number
         fail("unsupported JSON Schema format \"", f, "\" for numbers at ", show(path));
       }
     }

@@ -1,7 +1,8 @@
 // JSON Schema -> GBNF. The grammar produces only values the schema accepts (a subset of them:
 // see the policies below); a keyword it cannot enforce is an error naming the keyword and its
 // JSON pointer, never silently ignored. Annotations (title, description, examples, default,
-// $schema, $id, $comment, readOnly, x-..., ...) are accepted and ignored.
+// $schema, $id, $comment, readOnly, and every keyword outside the JSON Schema vocabularies, such
+// as x-... or $default) are accepted and ignored, as are formats no JSON Schema draft defines.
 //
 // Policies:
 // - Whitespace: compact JSON plus, after '{' '[' ',' ':' and before '}' ']' ',', an optional single

@@ -46,6 +46,63 @@ const std::set<std::string, std::less<>> kAnnotations = {
     "headerTemplate",
 };
 
+// Every keyword that the JSON Schema vocabularies (drafts 3 to 2020-12, and OpenAPI's `nullable`)
+// give assertion or applicator semantics. Any other keyword is an annotation: the specification
+// says unknown keywords are ignored (2020-12 core, section 6.5), and validators such as
+// python-jsonschema do, so vendor keywords (dt-schema's `maintainers`, Angular's `$default`, nx's
+// `x-prompt`, `cli`, ...) constrain nothing. A keyword listed here that the converter does not
+// implement is refused, naming it and its path.
+const std::set<std::string, std::less<>> kVocabulary = {
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "propertyNames",
+    "dependencies",
+    "dependentRequired",
+    "dependentSchemas",
+    "minProperties",
+    "maxProperties",
+    "unevaluatedProperties",
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "unevaluatedItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "$ref",
+    "$dynamicRef",
+    "$recursiveRef",
+    "$recursiveAnchor",
+    "nullable",
+    "disallow",
+    "extends",
+    "divisibleBy",
+};
+
 std::string percent_decode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -112,7 +169,7 @@ std::string child(const std::string& path, const std::string& key) {
 }
 
 bool is_annotation(const std::string& keyword) {
-  return kAnnotations.count(keyword) > 0 || keyword.starts_with("x-");
+  return kAnnotations.count(keyword) > 0 || !kVocabulary.count(keyword);
 }
 
 bool has_constraints(const ojson& s) {

@@ -84,6 +84,14 @@ std::vector<bool> recursive_rules(const std::vector<std::vector<int32_t>>& refs)
   return rec;
 }
 
+// Only characters (no rule references, no tokens): can live in a frame without calls.
+bool pure_chars(const GExpr& e) {
+  if (e.kind == Kind::Rule || e.kind == Kind::Token || e.kind == Kind::NotToken) return false;
+  for (const GExpr& x : e.children)
+    if (!pure_chars(x)) return false;
+  return true;
+}
+
 // Replaces references to small non-recursive rules (and rules used once) by their bodies.
 // Returns the new bodies; kept[r] says which rules still need their own automaton.
 std::vector<GExpr> inline_rules(const Grammar& g, std::vector<bool>& kept) {
@@ -105,7 +113,13 @@ std::vector<GExpr> inline_rules(const Grammar& g, std::vector<bool>& kept) {
     body[r] = rewrite(g.rules[r].body);
     state[r] = 2;
     if (!rec[r] && r != g.root) {
-      const bool small = expr_cost(body[r]) <= 48 && !has_unbounded_repeat(body[r]);
+      // Character-only rules (JSON's `char`) are inlined up to a larger size: a called rule
+      // that its caller repeats (char{0,2} expands to calls) makes every mask walk the trie
+      // below each point where one unit ends, about 0.5M nodes per token on the Gemma
+      // vocabulary; inlined, the repetition is one precomputed automaton.
+      const int64_t cost = expr_cost(body[r]);
+      const bool small =
+          !has_unbounded_repeat(body[r]) && (cost <= 48 || (cost <= 256 && pure_chars(body[r])));
       if (uses[r] <= 1 || small) kept[r] = false;
     }
   };
@@ -127,14 +141,6 @@ std::vector<GExpr> inline_rules(const Grammar& g, std::vector<bool>& kept) {
 }
 
 // ---- counted repetitions ----------------------------------------------------------------------
-
-// Only characters (no rule references, no tokens): can live in a frame without calls.
-bool pure_chars(const GExpr& e) {
-  if (e.kind == Kind::Rule || e.kind == Kind::Token || e.kind == Kind::NotToken) return false;
-  for (const GExpr& x : e.children)
-    if (!pure_chars(x)) return false;
-  return true;
-}
 
 bool nullable_expr(const GExpr& e) {
   switch (e.kind) {

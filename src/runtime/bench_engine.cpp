@@ -1,7 +1,9 @@
-// `unigemma bench --assistant` and `--parallel`: what the engine adds on top of the decoder —
-// speculative decoding with the MTP assistant, and many concurrent requests sharing each pass.
+// `unigemma bench --assistant`, `--parallel` and `--json-schema`: what the engine adds on top of
+// the decoder — speculative decoding with the MTP assistant, many concurrent requests sharing each
+// pass, and structured output (the grammar mask at every step).
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include "base/error.h"
 #include "model/decoder.h"
@@ -9,6 +11,7 @@
 #include "runtime/bench_util.h"
 #include "runtime/engine.h"
 #include "runtime/model_loader.h"
+#include "runtime/output_constraint.h"
 #include "runtime/prefill.h"
 
 namespace ug {
@@ -89,8 +92,8 @@ void bench_speculative(const LoadedModel& model, Decoder& dec, const BenchOption
     std::vector<double> secs;
     int64_t drafted = 0, accepted = 0;
   };
-  std::vector<Arm> arms = {{"plain", &plain, {}}, {"draft_adaptive", &adaptive, {}},
-                           {"draft_fixed", &fixed, {}}};
+  std::vector<Arm> arms = {
+      {"plain", &plain, {}}, {"draft_adaptive", &adaptive, {}}, {"draft_fixed", &fixed, {}}};
   for (int r = 0; r <= o.reps; ++r) {
     const std::vector<int32_t> prompt = random_tokens(64, c, rng);
     for (Arm& a : arms) {
@@ -207,12 +210,83 @@ void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport
     loaded.push_back(ttft(busy));
   }
   rep.results.push_back(summarize("ttft_p128_alone", 128, alone, true));
-  BenchResult x = summarize("ttft_p128_with_" + std::to_string(busy) + "_streams", 128, loaded,
-                            true);
+  BenchResult x =
+      summarize("ttft_p128_with_" + std::to_string(busy) + "_streams", 128, loaded, true);
   x.ratio = median(loaded) / median(alone);
   x.ratio_of = "alone";
   rep.results.push_back(x);
   say(x.test + ": " + fmt("%.3f s (%.2fx alone)", median(loaded), x.ratio));
+}
+
+void bench_constrained(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
+                       const std::function<void(const std::string&)>& say) {
+  const Gemma4Config& c = model.weights->config;
+  OutputSpec spec;
+  spec.kind = OutputSpec::Kind::kJsonSchema;
+  {
+    std::ifstream in(o.json_schema);
+    if (!in) fail("bench: --json-schema: cannot open ", o.json_schema);
+    try {
+      spec.schema = nlohmann::ordered_json::parse(in);
+    } catch (const std::exception& e) {
+      fail("bench: --json-schema: ", o.json_schema, " is not valid JSON: ", e.what());
+    }
+  }
+  // The first constraint builds the vocabulary tables and compiles; later ones hit the cache.
+  auto t0 = BenchClock::now();
+  make_constraint(spec, model.tokenizer);
+  const double first = since(t0);
+  rep.results.push_back(summarize("json_schema_first_compile", 0, {first}, true));
+  say("json_schema_first_compile (vocabulary tables + compile): " + fmt("%.3f s", first));
+
+  // Greedy decode of the same prompt with and without the constraint, alternating which goes
+  // first; time per token after the first (generation_seconds excludes the prefill's token).
+  const int n = std::max(o.gen_tokens, 16);
+  EngineOptions eo;
+  eo.parallel = 1;
+  eo.n_ctx = 64 + n + 16;
+  eo.threads = o.threads;
+  Engine engine(model.weights, model.tokenizer, eo);
+  uint64_t rng = o.seed * 0x9E3779B9ull + 13;
+  std::vector<double> plain, constrained;  // seconds per token
+  int64_t constrained_tokens = 0;
+  for (int r = 0; r <= o.reps; ++r) {
+    const std::vector<int32_t> prompt = random_tokens(64, c, rng);
+    for (int k = 0; k < 2; ++k) {
+      const bool with = (k + r) % 2 == 1;
+      EngineRequest q = greedy_request(prompt, n, 0);
+      if (with) {
+        q.constraint = make_constraint(spec, model.tokenizer);
+        q.stop_ids = c.stop_ids;  // the grammar ends with an end token
+      }
+      EngineResult res = generate(engine, std::move(q));
+      if (res.stop_reason == StopReason::kError) fail("bench: --json-schema: ", res.error);
+      const int64_t steps = static_cast<int64_t>(res.generated.size()) - 1;
+      if (r == 0 || steps < 4) continue;  // warm-up; too short to time
+      (with ? constrained : plain).push_back(res.generation_seconds / static_cast<double>(steps));
+      if (with) constrained_tokens += steps + 1;
+    }
+  }
+  if (plain.empty() || constrained.empty())
+    fail(
+        "bench: --json-schema: the constrained answers ended within 4 tokens; use -n higher or a "
+        "schema with longer answers");
+  auto scaled = [&](std::vector<double> v) {
+    for (double& x : v) x *= n;
+    return v;
+  };
+  BenchResult a = summarize("tg" + std::to_string(n) + "_free", n, scaled(plain), false);
+  BenchResult b =
+      summarize("tg" + std::to_string(n) + "_json_schema", n, scaled(constrained), false);
+  b.ratio = median(constrained) / median(plain);
+  b.ratio_of = "decode time per token without the constraint";
+  rep.results.push_back(a);
+  rep.results.push_back(b);
+  say(b.test + ": " +
+      fmt("%.2f tokens/s, %.4fx the time per token of free decoding", b.tokens_per_second,
+          b.ratio) +
+      fmt(" (overhead %+.2f %%; %.0f constrained tokens timed)", 100 * (b.ratio - 1),
+          static_cast<double>(constrained_tokens)));
 }
 
 }  // namespace ug

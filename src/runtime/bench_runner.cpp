@@ -261,6 +261,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   if (!o.assistant.empty()) bench_speculative(model, dec, o, rep, say);
   if (!o.parallel.empty()) bench_parallel(model, o, rep, say);
   if (o.live_audio_seconds > 0) bench_live_audio(model, o, rep, say);
+  if (!o.json_schema.empty()) bench_constrained(model, o, rep, say);
 
   if (o.bandwidth && rep.bandwidth_samples.empty()) rep.bandwidth_samples.push_back(bandwidth());
   if (!rep.bandwidth_samples.empty()) rep.bandwidth_gb_per_s = median(rep.bandwidth_samples);

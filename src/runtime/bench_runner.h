@@ -52,6 +52,10 @@ struct BenchOptions {
   // audio to the first token, against the same clip sent whole when it ends.
   double live_audio_seconds = 0;
   double live_chunk_seconds = 0.5;
+  // Structured output (bench_engine.cpp): a JSON Schema file. Reports the first constraint's
+  // build (vocabulary tables + compile) and greedy decode through the engine with and without the
+  // constraint, alternating, as the ratio of time per token.
+  std::string json_schema;
 };
 
 struct BenchResult {
@@ -89,6 +93,8 @@ void bench_parallel(const LoadedModel& model, const BenchOptions& o, BenchReport
                     const std::function<void(const std::string&)>& say);
 void bench_live_audio(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
                       const std::function<void(const std::string&)>& say);
+void bench_constrained(const LoadedModel& model, const BenchOptions& o, BenchReport& rep,
+                       const std::function<void(const std::string&)>& say);
 
 // log (may be null) receives progress lines. Throws ug::Error for bad options or a model that
 // lacks the weights a requested test needs.

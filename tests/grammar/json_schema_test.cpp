@@ -254,6 +254,29 @@ TEST(JsonSchema, UnsupportedKeywordsNameKeywordAndPath) {
                   "readOnly":true,"x-vendor":{},"type":"integer"})");
             }),
             "");
+  // Keywords outside the JSON Schema vocabularies are annotations (unknown keywords are
+  // ignored by the specification): they neither fail nor constrain.
+  auto g = schema(R"({"type":"object","cli":"nx","$default":{"$source":"argv"},
+                      "maintainers":["a"],"properties":{"n":{"type":"integer","x-prompt":"?",
+                      "optional":true}},"required":["n"],"additionalProperties":false})");
+  EXPECT_TRUE(matches(g, R"({"n":1})"));
+  EXPECT_FALSE(matches(g, R"({"n":"1"})"));
+  EXPECT_FALSE(matches(g, R"({})"));
+  auto any = schema(R"({"tsEnumNames":["A"],"meta:enum":{}})");
+  EXPECT_TRUE(matches(any, R"([1,"x",{"a":null}])"));
+  // So are formats no draft defines; standard ones without a regex ("color") stay refused.
+  auto path = schema(R"({"type":"string","format":"html-selector"})");
+  EXPECT_TRUE(matches(path, R"("div > p.x")"));
+  EXPECT_FALSE(matches(path, "1"));
+  auto small = schema(R"({"type":"integer","format":"uint8"})");
+  EXPECT_TRUE(matches(small, "300"));
+  // Vocabulary keywords stay refused until implemented, even beside vendor ones.
+  for (const char* k : {"patternProperties", "dependentSchemas", "contains", "$dynamicRef"})
+    EXPECT_NE(error_of([&] {
+                schema((std::string(R"({"vendor":1,")") + k + R"(":{}})").c_str());
+              }).find(std::string("\"") + k + "\""),
+              std::string::npos)
+        << k;
 }
 
 TEST(Regex, Translation) {
