@@ -24,6 +24,6 @@ if(UG_BUILD_TESTS)
     target_compile_definitions(test_media PRIVATE UG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                                UG_SHARED_DIR="${UG_SHARED_DIR}"
                                UG_BINARY_DIR="${CMAKE_BINARY_DIR}")
-    gtest_discover_tests(test_media DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+    gtest_discover_tests(test_media DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 LABELS media)
   endif()
 endif()

@@ -61,7 +61,7 @@ if(UG_BUILD_TESTS)
     target_compile_definitions(test_server PRIVATE UG_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                                UG_SHARED_DIR="${UG_SHARED_DIR}"
                                UG_BINARY_DIR="${CMAKE_BINARY_DIR}")
-    gtest_discover_tests(test_server DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
+    gtest_discover_tests(test_server DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 LABELS server)
   endif()
   # Node tests drive the real binary (`unigemma serve`) with the official openai client and a
   # headless Chromium; they need `npm install --prefix tests/server` and /usr/bin/chromium.

@@ -236,7 +236,7 @@ TEST(RealtimeSession, LimitsAndIdleTimeGiveErrors) {
   SessionFixture f;
   f.opt.realtime_max_buffer_seconds = 1.0;  // the fixture's session copied the options before
   f.session.reset();
-  f.opt.realtime_idle_seconds = 0.3;
+  f.opt.realtime_idle_seconds = 2;  // long enough for the steps below on a loaded machine
   f.session = std::make_unique<server::RealtimeSession>(
       f.b, f.opt,
       [&f](std::string e) {
@@ -252,7 +252,7 @@ TEST(RealtimeSession, LimitsAndIdleTimeGiveErrors) {
   EXPECT_EQ(f.next("error")["error"]["code"], "input_audio_buffer_full");
   f.send({{"type", "input_audio_buffer.commit"}});  // what fitted is still there
   EXPECT_FALSE(f.next("input_audio_buffer.committed").is_null());
-  const nlohmann::json idle = f.next("error", 5);
+  const nlohmann::json idle = f.next("error", 10);
   ASSERT_FALSE(idle.is_null());
   EXPECT_EQ(idle["error"]["code"], "session_idle_timeout");
   EXPECT_TRUE(f.closed);
