@@ -1,17 +1,8 @@
 #include "cli/escapes.h"
 
+#include "base/hex.h"
+
 namespace ug::cli {
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string process_escapes(const std::string& in) {
   std::string out;
@@ -38,8 +29,8 @@ std::string process_escapes(const std::string& in) {
         out += c;
         break;
       case 'x':
-        if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-          out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+        if (i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
+          out += static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2]));
           i += 2;
           break;
         }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "grammar/hash_mix.h"
 #include "grammar/token_vocab.h"
 #include "text/utf8.h"

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "grammar/gbnf_text.h"
+#include "base/hex.h"
 #include "grammar/hash_mix.h"
 #include "text/utf8.h"
 
